@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Run the course notebooks headless through the real evcxr kernel.
+
+  notebooks.py test    [NOTEBOOK ...]  run each notebook top to bottom in a fresh kernel, then
+                                       every code cell a second time in the same kernel; fail on
+                                       any error, panic, stderr output or timeout; write a per-cell
+                                       timing report and print a summary. Notebooks are not changed.
+  notebooks.py execute [NOTEBOOK ...]  run each notebook once and write its fresh outputs back
+                                       (consecutive execution counts, volatile metadata stripped);
+                                       a notebook that fails is left untouched.
+  notebooks.py check   [NOTEBOOK ...]  static checks of the committed notebooks, no kernel.
+
+With no NOTEBOOK, every notebooks/NN-*.ipynb is used, in order.
+
+How failures are caught (evcxr reports a panic as success by default): before the notebook's
+first cell the harness runs `:preserve_vars_on_panic 0`, so a panic aborts the cell with an
+error reply. A `?` error at the top level of a cell is only printed to stderr, so any stderr
+output fails the cell too (tag a cell `allow-stderr` if writing to stderr is its point). A cell
+tagged `raises-exception` must fail (a compile error that is the lesson) and may not pass.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import pathlib
+import statistics
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+REPORT = ROOT / "target" / "notebook-timings.json"
+KERNEL = "rust"
+# The first cell compiles the support crate and its dependencies: minutes on a cold cache.
+CELL_TIMEOUT = 1200
+STARTUP_TIMEOUT = 300
+STRICT_PANICS = ":preserve_vars_on_panic 0"
+
+
+def notebook_paths(names: list[str]) -> list[pathlib.Path]:
+    if names:
+        return [pathlib.Path(n).resolve() for n in names]
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def problems_in(cell) -> list[str]:
+    """What is wrong with an executed code cell's outputs, judged by its tags."""
+    found = []
+    errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    stderr = "".join(o.get("text", "") for o in cell.outputs
+                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    if "raises-exception" in tags(cell):
+        if not errors:
+            found.append("tagged raises-exception but ran without error")
+        return found
+    for e in errors:
+        found.append(f"error: {e.get('evalue', '')[:300]}")
+    if "panicked at" in stderr:
+        found.append("panic: " + stderr.strip()[:300])
+    elif stderr.strip() and "allow-stderr" not in tags(cell):
+        found.append("stderr: " + stderr.strip()[:300])
+    return found
+
+
+class Run:
+    """One notebook in one fresh kernel."""
+
+    def __init__(self, path: pathlib.Path):
+        import nbformat
+        from nbclient import NotebookClient
+
+        self.path = path
+        self.nb = nbformat.read(path, as_version=4)
+        self.client = NotebookClient(
+            self.nb,
+            kernel_name=KERNEL,
+            timeout=CELL_TIMEOUT,
+            startup_timeout=STARTUP_TIMEOUT,
+            interrupt_on_timeout=True,
+            allow_errors=True,
+            record_timing=False,
+            coalesce_streams=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+
+    def run_cell(self, cell, index: int) -> tuple[float, list[str]]:
+        from nbclient.exceptions import CellTimeoutError
+
+        start = time.monotonic()
+        try:
+            self.client.execute_cell(cell, index)
+            found = problems_in(cell)
+        except CellTimeoutError:
+            found = [f"timed out after {CELL_TIMEOUT} s"]
+        return time.monotonic() - start, found
+
+    def strict(self) -> None:
+        """Make panics fail the cell; runs outside the notebook's cells."""
+        import nbformat
+
+        cell = nbformat.v4.new_code_cell(STRICT_PANICS)
+        _, found = self.run_cell(cell, -1)
+        if found:
+            raise SystemExit(f"{self.path.name}: could not set {STRICT_PANICS}: {found}")
+
+
+def short(path: pathlib.Path) -> str:
+    return path.stem
+
+
+def code_cells(nb):
+    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+def test(paths: list[pathlib.Path]) -> int:
+    rows, failures, late = [], [], 0
+    for path in paths:
+        run = Run(path)
+        started = time.monotonic()
+        print(f"== {short(path)}: starting a fresh kernel", flush=True)
+        with run.client.setup_kernel():
+            run.strict()
+            cells = code_cells(run.nb)
+            for number, (index, cell) in enumerate(cells, 1):
+                seconds, found = run.run_cell(cell, index)
+                rows.append({"notebook": path.name, "pass": 1, "cell": number,
+                             "seconds": round(seconds, 3), "ok": not found})
+                mark = "ok" if not found else "FAIL"
+                print(f"   pass 1  cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {mark}", flush=True)
+                for f in found:
+                    failures.append(f"{path.name} cell {number} (pass 1): {f}")
+                    print(f"      {f}", flush=True)
+            # Again, in the same kernel, as a reader re-running cells would.
+            for number, (index, cell) in enumerate(cells, 1):
+                again = copy.deepcopy(cell)
+                seconds, found = run.run_cell(again, index)
+                rows.append({"notebook": path.name, "pass": 2, "cell": number,
+                             "seconds": round(seconds, 3), "ok": not found})
+                mark = "ok" if not found else "FAIL"
+                print(f"   pass 2  cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {mark}", flush=True)
+                for f in found:
+                    failures.append(f"{path.name} cell {number} (pass 2): {f}")
+                    print(f"      {f}", flush=True)
+            # Output that a cell wrote just before it finished can reach the kernel's output
+            # channel after the reply; one more cell collects it.
+            import nbformat
+            sentinel = nbformat.v4.new_code_cell("()")
+            _, found = run.run_cell(sentinel, -1)
+            late += bool(found)
+            for f in found:
+                failures.append(f"{path.name} last cell (late output): {f}")
+        print(f"   {short(path)}: {time.monotonic() - started:.1f} s in all", flush=True)
+
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(rows, indent=1) + "\n")
+    summary(rows)
+    print(f"Per-cell timings: {REPORT.relative_to(ROOT)}")
+    failed_cells = sum(1 for r in rows if not r["ok"]) + late
+    for f in failures:
+        print("FAILED", f)
+    print(f"cells: {len(rows) + late - failed_cells} passed, {failed_cells} failed")
+    return 1 if failures else 0
+
+
+def summary(rows: list[dict]) -> None:
+    print()
+    print(f"{'notebook':<28} {'cells':>5} {'1st cell':>9} {'median':>8} {'max':>8} "
+          f"{'pass 1':>8} {'pass 2':>8}")
+    books = sorted({r["notebook"] for r in rows})
+    for book in books:
+        first = [r["seconds"] for r in rows if r["notebook"] == book and r["pass"] == 1]
+        second = [r["seconds"] for r in rows if r["notebook"] == book and r["pass"] == 2]
+        later = first[1:] or first
+        print(f"{book[:28]:<28} {len(first):>5} {first[0]:>8.1f}s {statistics.median(later):>7.2f}s "
+              f"{max(later):>7.2f}s {sum(first):>7.1f}s {sum(second):>7.1f}s")
+    total = sum(r["seconds"] for r in rows)
+    print(f"{'all notebooks, both passes':<28} {'':>5} {'':>9} {'':>8} {'':>8} {total:>16.1f}s")
+    print("(1st cell = kernel's first `:dep` build; median and max are over the later cells of pass 1)")
+
+
+VOLATILE_NOTEBOOK_KEYS = ("widgets", "vscode", "papermill", "toc")
+
+
+def strip(nb) -> None:
+    for key in VOLATILE_NOTEBOOK_KEYS:
+        nb.metadata.pop(key, None)
+    nb.metadata["kernelspec"] = {"display_name": "Rust", "language": "rust", "name": KERNEL}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+
+
+def execute(paths: list[pathlib.Path]) -> int:
+    import nbformat
+
+    failed = 0
+    for path in paths:
+        run = Run(path)
+        print(f"== {short(path)}: executing", flush=True)
+        started = time.monotonic()
+        found_any = []
+        with run.client.setup_kernel():
+            run.strict()
+            cells = code_cells(run.nb)
+            for number, (index, cell) in enumerate(cells, 1):
+                seconds, found = run.run_cell(cell, index)
+                print(f"   cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {'ok' if not found else 'FAIL'}",
+                      flush=True)
+                found_any += [f"cell {number}: {f}" for f in found]
+            for markdown in run.nb.cells:
+                if markdown.cell_type == "markdown":
+                    markdown.pop("outputs", None)
+        if found_any:
+            failed += 1
+            for f in found_any:
+                print(f"   FAILED {f}")
+            print(f"   {path.name} left unchanged")
+            continue
+        strip(run.nb)
+        nbformat.write(run.nb, path)
+        print(f"   wrote {path.relative_to(ROOT)} ({time.monotonic() - started:.1f} s)")
+    return 1 if failed else 0
+
+
+def check(paths: list[pathlib.Path]) -> int:
+    import nbformat
+
+    problems = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        name = path.name
+        if nb.metadata.get("kernelspec", {}).get("name") != KERNEL:
+            problems.append(f"{name}: kernelspec is not '{KERNEL}'")
+        counts, charts = [], 0
+        for number, (_, cell) in enumerate(code_cells(nb), 1):
+            counts.append(cell.execution_count)
+            if not cell.outputs and cell.execution_count is None:
+                problems.append(f"{name}: code cell {number} was never executed")
+            for f in problems_in(cell):
+                problems.append(f"{name}: code cell {number}: {f}")
+            charts += sum(1 for o in cell.outputs if "image/svg+xml" in o.get("data", {}))
+            if "execution" in cell.metadata:
+                problems.append(f"{name}: code cell {number} keeps volatile timing metadata")
+        if counts and (not isinstance(counts[0], int)
+                       or counts != list(range(counts[0], counts[0] + len(counts)))):
+            problems.append(f"{name}: execution counts {counts[:6]}… are not consecutive: "
+                            "run `make execute` rather than committing a hand-run notebook")
+        if charts == 0:
+            problems.append(f"{name}: no chart in the committed outputs")
+        print(f"{name}: {len(counts)} code cells, {charts} charts")
+    for p in problems:
+        print("PROBLEM", p)
+    print(f"{len(paths)} notebooks checked, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["test", "execute", "check"])
+    parser.add_argument("notebooks", nargs="*")
+    args = parser.parse_args()
+    paths = notebook_paths(args.notebooks)
+    if not paths:
+        print("no notebooks found", file=sys.stderr)
+        return 1
+    return {"test": test, "execute": execute, "check": check}[args.command](paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

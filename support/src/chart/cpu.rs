@@ -1,0 +1,95 @@
+//! Per-core utilisation over time, from a [`CpuTrace`].
+
+use super::{FONT, Figure, colour, render};
+use crate::cpu::CpuTrace;
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Cores drawn one by one with a legend; above this, cores are thin grey lines.
+const NAMED_CORES: usize = 8;
+
+/// Draws one line per logical core (percent busy over time) and the mean over all cores.
+pub fn draw_cpu<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    trace: &CpuTrace,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    if trace.times.is_empty() {
+        return Err(Error::InvalidInput(
+            "the trace has no samples: run the work for at least one sampling interval".into(),
+        ));
+    }
+    let end = trace.times.last().copied().unwrap_or(1.0).max(1e-3);
+    area.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..end * 1.02, 0f64..105f64)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc("time since start (s)")
+        .y_desc("core busy (%)")
+        .axis_desc_style((FONT, 14))
+        .label_style((FONT, 13))
+        .draw()?;
+    let many = trace.cores() > NAMED_CORES;
+    for (core, samples) in trace.per_core.iter().enumerate() {
+        let points = trace.times.iter().copied().zip(samples.iter().copied());
+        if many {
+            chart.draw_series(LineSeries::new(
+                points,
+                RGBColor(170, 170, 170).stroke_width(1),
+            ))?;
+        } else {
+            let c = colour(core);
+            chart
+                .draw_series(LineSeries::new(points, c.stroke_width(2)))?
+                .label(format!("core {core}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+        }
+    }
+    let cores = trace.cores().max(1) as f64;
+    let mean: Vec<(f64, f64)> = (0..trace.times.len())
+        .map(|i| {
+            let sum: f64 = trace.per_core.iter().map(|c| c[i]).sum();
+            (trace.times[i], sum / cores)
+        })
+        .collect();
+    let black = BLACK;
+    chart
+        .draw_series(DashedLineSeries::new(mean, 8, 4, black.stroke_width(2)))?
+        .label("whole machine (mean of all cores)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], black.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 13))
+        .draw()?;
+    Ok(())
+}
+
+/// A per-core utilisation chart as a [`Figure`].
+///
+/// ```
+/// use support::{chart::cpu_chart, cpu::CpuTrace};
+/// let trace = CpuTrace {
+///     times: vec![0.2, 0.4],
+///     per_core: vec![vec![100.0, 100.0], vec![3.0, 1.0]],
+///     process_cpu_seconds: 0.4,
+///     wall_seconds: 0.4,
+/// };
+/// assert!(cpu_chart("One busy core", &trace)?.svg().contains("core 1"));
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn cpu_chart(title: &str, trace: &CpuTrace) -> Result<Figure> {
+    render(title, 380, |root| draw_cpu(root, title, trace))
+}

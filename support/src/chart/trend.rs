@@ -1,0 +1,95 @@
+//! Long-run trends on a logarithmic axis (the microprocessor data of chapter 01).
+
+use super::{FONT, Figure, Series, colour, render};
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Draws each series as markers on a log-scaled y axis against the year, with `credit` (the
+/// data source) written under the plot.
+pub fn draw_trend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    series: &[Series],
+    credit: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    if series.is_empty() {
+        return Err(Error::Empty("series"));
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for s in series {
+        s.check()?;
+        for &(x, y) in &s.points {
+            if y <= 0.0 {
+                return Err(Error::InvalidInput(format!(
+                    "a log axis needs positive values; series {:?} has {y}",
+                    s.name
+                )));
+            }
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    area.fill(&WHITE)?;
+    let (plot, footer) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(26));
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d((x0 - 1.0)..(x1 + 1.0), (y0 / 2.0..y1 * 2.0).log_scale())?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc("year")
+        .y_desc("value (log scale)")
+        .axis_desc_style((FONT, 14))
+        .label_style((FONT, 13))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| {
+            if *y >= 1.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y}")
+            }
+        })
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let c = colour(i);
+        chart
+            .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))?
+            .label(s.name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 6, y), 4, c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 13))
+        .draw()?;
+    footer.draw(&Text::new(
+        credit.to_string(),
+        (14, 4),
+        (FONT, 12).into_font().color(&RGBColor(90, 90, 90)),
+    ))?;
+    Ok(())
+}
+
+/// A trend chart as a [`Figure`].
+///
+/// ```
+/// use support::chart::{trend_chart, Series};
+/// let cores = Series::new("logical cores", [(1990.0, 1.0), (2020.0, 64.0)]);
+/// let figure = trend_chart("Cores", &[cores], "Data: example")?;
+/// assert!(figure.svg().contains("Data: example"));
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn trend_chart(title: &str, series: &[Series], credit: &str) -> Result<Figure> {
+    render(title, 460, |root| draw_trend(root, title, series, credit))
+}

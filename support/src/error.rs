@@ -1,0 +1,64 @@
+//! The one error type of the crate.
+
+use std::fmt;
+
+/// Everything that can go wrong in `support`, with a message that says what to change.
+///
+/// Every public function that takes a reader's argument checks it and returns one of these
+/// instead of panicking, so a typo in a notebook cell gives a readable error, not a backtrace.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was out of range or inconsistent; the text says which and why.
+    InvalidInput(String),
+    /// A list that must hold at least one element was empty.
+    Empty(&'static str),
+    /// A number that must be finite was NaN or infinite.
+    NotFinite(&'static str),
+    /// Drawing a chart failed inside plotters.
+    Chart(String),
+    /// The operating system refused something (reading CPU counters, building a runtime).
+    System(String),
+    /// One or more claims checked by [`crate::claims::Claims`] did not hold.
+    ClaimFailed(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput(why) => write!(f, "invalid input: {why}"),
+            Error::Empty(what) => write!(f, "{what} is empty: give at least one element"),
+            Error::NotFinite(what) => {
+                write!(f, "{what} must be a finite number (got NaN or infinity)")
+            }
+            Error::Chart(why) => write!(f, "could not draw the chart: {why}"),
+            Error::System(why) => write!(f, "system error: {why}"),
+            Error::ClaimFailed(why) => write!(f, "a claim did not hold on this machine:\n{why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used by every fallible function in the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Checks that `value` is finite; `what` names it in the error.
+pub(crate) fn finite(value: f64, what: &'static str) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NotFinite(what))
+    }
+}
+
+/// Checks that a worker or thread count is at least one.
+pub(crate) fn workers(count: usize) -> Result<usize> {
+    if count == 0 {
+        Err(Error::InvalidInput(
+            "the number of workers must be at least 1".into(),
+        ))
+    } else {
+        Ok(count)
+    }
+}

@@ -1,0 +1,96 @@
+//! Checkers for the exercises at the end of each chapter.
+//!
+//! An exercise cell defines a function whose body is `todo!()`, then passes it to a checker
+//! here. The checker runs it on a grid of inputs and shows one line: not attempted yet, correct,
+//! or the first input where the answer differs. It never fails the cell, so a notebook with
+//! unsolved exercises still runs top to bottom; the tested reference solutions live in
+//! [`crate::solutions`].
+
+pub mod ch01;
+
+use crate::table::emit;
+use std::panic::{self, AssertUnwindSafe};
+
+/// Where an attempt stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The function still calls `todo!()`.
+    NotAttempted,
+    /// Every case matched; the text says what was checked.
+    Correct(String),
+    /// A case differed or the code panicked; the text says which and how.
+    Wrong(String),
+}
+
+/// The result of checking one exercise; a cell ending with it shows one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The exercise's name, e.g. "01.1 Gustafson's law".
+    pub exercise: &'static str,
+    /// Where the attempt stands.
+    pub outcome: Outcome,
+    /// Where the reference solution is.
+    pub solution: &'static str,
+}
+
+impl Check {
+    /// Whether the attempt was correct.
+    pub fn passed(&self) -> bool {
+        matches!(self.outcome, Outcome::Correct(_))
+    }
+
+    /// One line of plain text.
+    pub fn to_text(&self) -> String {
+        match &self.outcome {
+            Outcome::NotAttempted => format!(
+                "… {}: not attempted yet. Replace todo!() with your code and run the cell again \
+                 (a solution: {}).",
+                self.exercise, self.solution
+            ),
+            Outcome::Correct(what) => format!("✔ {}: correct ({what}).", self.exercise),
+            Outcome::Wrong(why) => format!("✘ {}: {why}", self.exercise),
+        }
+    }
+
+    /// Shows the line under the cell.
+    pub fn evcxr_display(&self) {
+        let text = self.to_text();
+        let html = format!("<p>{}</p>", crate::table::escape(&text));
+        emit("text/html", &html, &text);
+    }
+}
+
+/// Runs a learner's code, turning a panic into an `Err` with its message and silencing the
+/// default panic report (a `todo!()` is expected here, not an error).
+pub(crate) fn attempt<T>(code: impl FnOnce() -> T) -> Result<T, String> {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let result = panic::catch_unwind(AssertUnwindSafe(code));
+    panic::set_hook(previous);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
+/// Turns the outcome of an attempt into a [`Check`]: a `todo!()` panic means not attempted.
+pub(crate) fn judge(
+    exercise: &'static str,
+    solution: &'static str,
+    result: Result<Result<String, String>, String>,
+) -> Check {
+    let outcome = match result {
+        Err(message) if message.starts_with("not yet implemented") => Outcome::NotAttempted,
+        Err(message) => Outcome::Wrong(format!("your code panicked: {message}")),
+        Ok(Ok(what)) => Outcome::Correct(what),
+        Ok(Err(why)) => Outcome::Wrong(why),
+    };
+    Check {
+        exercise,
+        outcome,
+        solution,
+    }
+}

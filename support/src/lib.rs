@@ -1,0 +1,68 @@
+//! Scaffolding for the *Async Techniques in Rust* notebooks.
+//!
+//! The notebooks keep the code they teach in their cells; this crate holds what surrounds it:
+//! recorders that note what ran where and when, workloads of known cost, charts drawn from the
+//! measurements, tables, and checks that the prose's claims hold on the reader's machine.
+//!
+//! A notebook loads it in its first cell with `:dep support = { path = "../support" }`.
+//!
+//! # Layout
+//!
+//! - [`record`]: [`Recorder`](record::Recorder) and [`Span`](record::Span), thread- and
+//!   task-safe timelines (every chapter).
+//! - [`work`]: busy work of a known length, repeated timing, Amdahl's law.
+//! - [`cpu`]: per-core utilisation and this process's CPU time while work runs (chapter 01).
+//! - [`rt`]: running a future to completion from a cell without leaking the runtime (02 on).
+//! - [`chart`]: timelines, grouped bars, speed-up with Amdahl bounds, CPU utilisation, trends
+//!   on a log axis; each returns a [`Figure`](chart::Figure) that evcxr shows as SVG.
+//! - [`table`], [`claims`]: HTML tables, and claims checked against this run's numbers.
+//! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
+//! - [`machine`]: what the numbers were measured on.
+//! - [`exercises`], [`solutions`]: checkers for the end-of-chapter exercises, and tested
+//!   reference answers.
+//!
+//! # Rules this crate keeps
+//!
+//! - **No global state.** evcxr compiles every cell into its own library with its own copy of
+//!   each `static`; anything that must live across cells is a value the notebook holds.
+//! - **Nothing left running.** Every function that starts a thread, runtime or pool joins or
+//!   shuts it down before it returns.
+//! - **Errors, not panics.** Every public function that takes a reader's argument returns
+//!   [`Result`] with a message that says what to change.
+
+pub mod chart;
+pub mod claims;
+pub mod cpu;
+pub mod error;
+pub mod exercises;
+pub mod machine;
+pub mod record;
+pub mod rt;
+pub mod solutions;
+pub mod table;
+pub mod trend;
+pub mod work;
+
+pub use error::{Error, Result};
+
+/// Re-exported so a cell can `use support::rayon;` and get the same copy `support` uses,
+/// without a second `:dep` line to keep in step.
+pub use rayon;
+/// Re-exported for the same reason as [`rayon`].
+pub use tokio;
+
+/// The names most cells use: `use support::prelude::*;`.
+pub mod prelude {
+    pub use crate::Error;
+    pub use crate::chart::{
+        Figure, Series, bar_chart, cpu_chart, speedup_chart, timeline_chart, trend_chart,
+    };
+    pub use crate::claims::Claims;
+    pub use crate::cpu::{CpuTrace, sample_cpu};
+    pub use crate::machine::Machine;
+    pub use crate::record::{Recorder, Span, lane_extents};
+    pub use crate::rt::{block_on, block_on_workers};
+    pub use crate::table::Table;
+    pub use crate::work::{Timing, amdahl, measure, spin_for};
+    pub use crate::{rayon, tokio};
+}

@@ -1,0 +1,55 @@
+//! Running async code from a notebook cell.
+//!
+//! evcxr compiles every cell into its own library with its own copy of tokio, so a runtime made
+//! in one cell cannot safely drive tasks from the next (evcxr issue #245: a `tokio::spawn` awaited
+//! at the top level of a second cell hangs). The notebooks therefore never use top-level
+//! `.await`; each cell that runs async code builds a runtime, runs one future to completion and
+//! drops the runtime, which also stops every task it spawned.
+
+use crate::error::{Error, Result, workers};
+use std::future::Future;
+
+/// Runs `future` to completion on a fresh single-threaded tokio runtime (timers and I/O on),
+/// then drops the runtime. Everything runs on the calling thread: this is the "event loop" of
+/// the course.
+///
+/// ```
+/// let answer = support::rt::block_on(async {
+///     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+///     42
+/// })?;
+/// assert_eq!(answer, 42);
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::System(format!("could not build a tokio runtime: {e}")))?;
+    Ok(runtime.block_on(future))
+}
+
+/// Like [`block_on`], on a multi-threaded runtime with `worker_threads` workers. The runtime
+/// and its worker threads are shut down before this returns (waiting at most 5 s for blocking
+/// tasks to finish).
+///
+/// ```
+/// let n = support::rt::block_on_workers(2, async {
+///     let task = tokio::spawn(async { 6 * 7 });
+///     task.await.unwrap()
+/// })?;
+/// assert_eq!(n, 42);
+/// assert!(support::rt::block_on_workers(0, async {}).is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn block_on_workers<F: Future>(worker_threads: usize, future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers(worker_threads)?)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::System(format!("could not build a tokio runtime: {e}")))?;
+    let output = runtime.block_on(future);
+    // Wait (briefly) for workers and any `spawn_blocking` threads, so none outlives the cell.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(output)
+}

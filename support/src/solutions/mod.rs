@@ -1,0 +1,4 @@
+//! Reference solutions to the chapters' exercises, each tested against its checker in
+//! [`crate::exercises`]. Try the exercise first: the notebook says where each answer is.
+
+pub mod ch01;

@@ -1,0 +1,135 @@
+//! Workloads of known cost and a small timing harness.
+//!
+//! The code a chapter teaches stays in the notebook; what lives here is the scaffolding around
+//! it: CPU work that lasts a given time, and repeated timing that reports a median.
+
+use crate::error::{Error, Result};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Keeps the calling thread's core busy for `duration` (a busy loop, not a sleep) and returns
+/// how many rounds of the loop ran. Stands in for request parsing, template rendering and other
+/// CPU work of a known length.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// let rounds = support::work::spin_for(Duration::from_millis(20));
+/// assert!(start.elapsed() >= Duration::from_millis(20));
+/// assert!(rounds > 0);
+/// ```
+pub fn spin_for(duration: Duration) -> u64 {
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    while start.elapsed() < duration {
+        // A little arithmetic between clock reads, so the loop is mostly computing.
+        for i in 0..64u64 {
+            rounds = black_box(rounds.wrapping_add(i));
+        }
+    }
+    rounds
+}
+
+/// Wall-clock times of repeated runs of the same work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// Each run's time, in the order they ran.
+    pub runs: Vec<Duration>,
+}
+
+impl Timing {
+    /// The median run, the figure the notebooks quote (robust to one slow run on a busy machine).
+    pub fn median(&self) -> Duration {
+        let mut sorted = self.runs.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    }
+
+    /// The fastest run.
+    pub fn min(&self) -> Duration {
+        self.runs.iter().copied().min().unwrap_or_default()
+    }
+
+    /// The median, in seconds.
+    pub fn secs(&self) -> f64 {
+        self.median().as_secs_f64()
+    }
+}
+
+/// Runs `work` `repeats` times and times each run; the results are passed through
+/// [`black_box`] so the compiler cannot skip the work. `repeats` must be 1 to 1,000.
+///
+/// ```
+/// let timing = support::work::measure(3, || (0..1_000u64).sum::<u64>())?;
+/// assert_eq!(timing.runs.len(), 3);
+/// assert!(timing.min() <= timing.median());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn measure<T>(repeats: usize, mut work: impl FnMut() -> T) -> Result<Timing> {
+    if !(1..=1000).contains(&repeats) {
+        return Err(Error::InvalidInput(format!(
+            "repeats must be between 1 and 1000, got {repeats}"
+        )));
+    }
+    let runs = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(work());
+            start.elapsed()
+        })
+        .collect();
+    Ok(Timing { runs })
+}
+
+/// Amdahl's law: the speed-up of a job whose `parallel_fraction` of the run time spreads
+/// perfectly over `workers` workers while the rest stays serial.
+///
+/// ```
+/// // The course's example: 15% + 5% of the run time can run in parallel.
+/// let bound = support::work::amdahl(0.20, usize::MAX)?;
+/// assert!((bound - 1.25).abs() < 1e-9); // the run time can shrink by at most 20%
+/// assert!((support::work::amdahl(0.5, 2)? - 4.0 / 3.0).abs() < 1e-9);
+/// assert!(support::work::amdahl(1.5, 2).is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn amdahl(parallel_fraction: f64, workers: usize) -> Result<f64> {
+    let p = crate::error::finite(parallel_fraction, "parallel_fraction")?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err(Error::InvalidInput(format!(
+            "parallel_fraction is a share of the run time, between 0 and 1; got {p}"
+        )));
+    }
+    let n = crate::error::workers(workers)? as f64;
+    Ok(1.0 / ((1.0 - p) + p / n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_repeats_is_an_error() {
+        assert!(measure(0, || ()).is_err());
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let ms = Duration::from_millis;
+        let t = Timing {
+            runs: vec![ms(3), ms(1), ms(2)],
+        };
+        assert_eq!(t.median(), ms(2));
+        let t = Timing {
+            runs: vec![ms(4), ms(1), ms(2), ms(3)],
+        };
+        assert_eq!(t.median(), ms(3));
+    }
+
+    #[test]
+    fn amdahl_limits() {
+        assert_eq!(amdahl(0.0, 64).unwrap(), 1.0);
+        assert_eq!(amdahl(1.0, 8).unwrap(), 8.0);
+        assert!(amdahl(f64::NAN, 2).is_err());
+        assert!(amdahl(0.5, 0).is_err());
+    }
+}
