@@ -99,12 +99,22 @@ class Run:
             found = [f"timed out after {CELL_TIMEOUT} s"]
         return time.monotonic() - start, found
 
-    def strict(self) -> None:
-        """Make panics fail the cell; runs outside the notebook's cells."""
+    def run_extra(self, source: str) -> list[str]:
+        """Runs code that is not part of the notebook (nbclient wants it in the cell list while
+        it runs, so it is appended and removed again)."""
         import nbformat
 
-        cell = nbformat.v4.new_code_cell(STRICT_PANICS)
-        _, found = self.run_cell(cell, -1)
+        cell = nbformat.v4.new_code_cell(source)
+        self.nb.cells.append(cell)
+        try:
+            _, found = self.run_cell(cell, len(self.nb.cells) - 1)
+        finally:
+            self.nb.cells.pop()
+        return found
+
+    def strict(self) -> None:
+        """Make panics fail the cell, before the notebook's first cell runs."""
+        found = self.run_extra(STRICT_PANICS)
         if found:
             raise SystemExit(f"{self.path.name}: could not set {STRICT_PANICS}: {found}")
 
@@ -148,9 +158,7 @@ def test(paths: list[pathlib.Path]) -> int:
                     print(f"      {f}", flush=True)
             # Output that a cell wrote just before it finished can reach the kernel's output
             # channel after the reply; one more cell collects it.
-            import nbformat
-            sentinel = nbformat.v4.new_code_cell("()")
-            _, found = run.run_cell(sentinel, -1)
+            found = run.run_extra("()")
             late += bool(found)
             for f in found:
                 failures.append(f"{path.name} last cell (late output): {f}")

@@ -36,6 +36,7 @@ where
         .light_line_style(TRANSPARENT)
         .x_desc("time since start (s)")
         .y_desc("core busy (%)")
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 13))
         .draw()?;

@@ -6,6 +6,9 @@ use crate::work::amdahl;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// How far the Amdahl curves reach at least, in workers.
+const AMDAHL_WORKERS: f64 = 8.0;
+
 /// Draws measured speed-ups (x = workers, y = speed-up over one worker) on any backend, with
 /// the ideal line `y = x` and one dashed Amdahl curve per parallel fraction in `amdahl_fractions`.
 pub fn draw_speedup<DB: DrawingBackend>(
@@ -37,6 +40,10 @@ where
     }
     for &p in amdahl_fractions {
         amdahl(p, 1)?; // validates the fraction
+    }
+    if !amdahl_fractions.is_empty() {
+        // Draw the bounds far enough out to show them flatten, even on a 2-core machine.
+        max_workers = max_workers.max(AMDAHL_WORKERS);
     }
     let top = max_workers.max(max_speedup) * 1.1;
 
@@ -74,7 +81,7 @@ where
 
     let steps = 60;
     for (i, &p) in amdahl_fractions.iter().enumerate() {
-        let shade = RGBColor(150 - (i as u8 % 4) * 30, 150 - (i as u8 % 4) * 30, 170);
+        let shade = colour(i + measured.len());
         let curve: Vec<(f64, f64)> = (0..=steps)
             .map(|k| {
                 let n = 1.0 + (max_workers - 1.0) * k as f64 / steps as f64;
@@ -82,9 +89,17 @@ where
             })
             .collect();
         chart
-            .draw_series(DashedLineSeries::new(curve, 6, 4, shade.stroke_width(1)))?
-            .label(format!("Amdahl bound, {:.0}% parallel", p * 100.0))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], shade.stroke_width(1)));
+            .draw_series(DashedLineSeries::new(curve, 6, 4, shade.stroke_width(2)))?
+            .label(if p < 1.0 {
+                format!(
+                    "Amdahl bound, {:.0}% parallel (never above {:.1}×)",
+                    p * 100.0,
+                    1.0 / (1.0 - p)
+                )
+            } else {
+                "Amdahl bound, 100% parallel".to_string()
+            })
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], shade.stroke_width(2)));
     }
 
     for (i, s) in measured.iter().enumerate() {

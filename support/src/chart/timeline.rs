@@ -34,8 +34,9 @@ where
         end = end.max(span.end);
     }
     let n = lanes.len();
-    // Lane 0 is drawn at the top.
-    let row = |lane: &str| (n - 1 - lanes.iter().position(|l| *l == lane).unwrap_or(0)) as f64;
+    // Lane 0 is drawn at the top; the bottom band (row 0) is left free for the legend.
+    let bands = n + 1;
+    let row = |lane: &str| (n - lanes.iter().position(|l| *l == lane).unwrap_or(0)) as f64;
     let widest = lanes.iter().map(|l| l.chars().count()).max().unwrap_or(1);
 
     area.fill(&WHITE)?;
@@ -44,17 +45,19 @@ where
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(label_width(widest))
-        .build_cartesian_2d(0f64..(end * 1.02).max(1e-3), Bands::new(n))?;
+        .build_cartesian_2d(0f64..(end * 1.02).max(1e-3), Bands::new(bands))?;
     let lane_name = |v: &f64| {
-        Bands::new(n)
+        Bands::new(bands)
             .index(*v)
-            .map(|i| lanes[n - 1 - i].to_string())
+            .filter(|&i| i > 0)
+            .map(|i| lanes[n - i].to_string())
             .unwrap_or_default()
     };
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
         .disable_y_mesh()
+        .y_labels(bands)
         .y_label_formatter(&lane_name)
         .x_desc("time since start (s)")
         .axis_desc_style((FONT, 14))
@@ -98,7 +101,7 @@ pub fn timeline_chart(title: &str, spans: &[Span]) -> Result<Figure> {
         lanes.dedup();
         lanes.len() as u32
     };
-    let height = 130 + 42 * lanes.clamp(1, 40);
+    let height = 130 + 42 * (lanes.clamp(1, 40) + 1);
     render(title, height, |root| draw_timeline(root, title, spans))
 }
 

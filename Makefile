@@ -1,0 +1,22 @@
+# The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
+.PHONY: lab test execute check setup
+
+## Open the course in JupyterLab.
+lab: setup
+	@scripts/lab.sh
+
+## Run every test: fmt, clippy, cargo test, and every notebook through the real kernel.
+test: setup
+	@scripts/test.sh
+
+## Re-run every notebook headless and write its fresh outputs (what gets committed).
+## One notebook: make execute NOTEBOOKS=notebooks/01-why-async.ipynb
+execute: setup
+	@.venv/bin/python scripts/notebooks.py execute $(NOTEBOOKS)
+
+## Static check of the committed notebooks (no kernel).
+check: setup
+	@.venv/bin/python scripts/notebooks.py check $(NOTEBOOKS)
+
+setup:
+	@scripts/setup.sh

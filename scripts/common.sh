@@ -1,0 +1,16 @@
+# Shared by the scripts in this folder: paths, versions and how progress is printed.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+EVCXR_VERSION="0.22.0"      # the kernel; needs Rust >= MIN_RUST
+MIN_RUST="1.95.0"
+MIN_PYTHON="3.9"
+CARGO_BIN="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
+
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+
+# version_at_least HAVE NEED: true when dotted version HAVE >= NEED.
+version_at_least() {
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what the course needs and is missing, and nothing else: safe to run again and again.
+#   - checks Rust (>= 1.95) and its rust-src component (evcxr's type inference reads it);
+#   - creates a project-local Python venv (.venv) with the pinned JupyterLab and nbclient;
+#   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
+#     version is already installed (about 8 minutes on 2 cores, once per machine);
+#   - registers the kernel inside .venv, never in your global Jupyter.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+# --- Rust ----------------------------------------------------------------------------------
+command -v cargo >/dev/null && command -v rustc >/dev/null ||
+  die "Rust is not installed (no cargo or rustc on PATH).
+Fix: install it from https://rustup.rs (Rust $MIN_RUST or newer), open a new shell, run this again."
+rust_version="$(rustc --version | awk '{print $2}')"
+version_at_least "${rust_version%%-*}" "$MIN_RUST" ||
+  die "Rust $rust_version is too old: evcxr_jupyter $EVCXR_VERSION needs Rust $MIN_RUST or newer.
+Fix: rustup update stable"
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
+  step "Adding the rust-src component (the kernel's type inference reads the standard library's source)"
+  rustup component add rust-src ||
+    die "could not add rust-src. Fix: rustup component add rust-src"
+fi
+
+# --- Python and the venv -------------------------------------------------------------------
+PYTHON="${PYTHON:-python3}"
+command -v "$PYTHON" >/dev/null ||
+  die "Python 3 is not installed (no $PYTHON on PATH).
+Fix: install Python $MIN_PYTHON or newer (e.g. apt install python3 python3-venv), or set PYTHON=/path/to/python3."
+py_version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+version_at_least "$py_version" "$MIN_PYTHON" ||
+  die "Python $py_version is too old; JupyterLab needs $MIN_PYTHON or newer. Set PYTHON=/path/to/newer/python3."
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null ||
+    die "Python's venv module is missing. Fix (Debian/Ubuntu): apt install python3-venv"
+  step "Creating the project's Python environment in .venv"
+  "$PYTHON" -m venv "$VENV"
+fi
+wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
+if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
+  step "Installing JupyterLab and nbclient into .venv (requirements.txt; about a minute)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q -r requirements.txt
+  echo "$wanted" > "$VENV/.requirements.sha256"
+fi
+
+# --- The Rust kernel -----------------------------------------------------------------------
+if ! cargo install --list | grep -qx "evcxr_jupyter v$EVCXR_VERSION:"; then
+  step "Building evcxr_jupyter $EVCXR_VERSION, the Rust kernel (about 8 minutes on 2 cores; once per machine)"
+  started=$SECONDS
+  cargo install --locked "evcxr_jupyter@$EVCXR_VERSION"
+  note "built in $((SECONDS - started)) s"
+fi
+kernel_dir="$VENV/share/jupyter/kernels/rust"
+if ! grep -qs "\"$CARGO_BIN/evcxr_jupyter\"" "$kernel_dir/kernel.json"; then
+  step "Registering the Rust kernel inside .venv (not in your global Jupyter)"
+  JUPYTER_PATH="$VENV/share/jupyter" "$CARGO_BIN/evcxr_jupyter" --install >/dev/null
+  note "kernel spec: ${kernel_dir#"$ROOT"/}"
+fi
+step "Set-up complete: Rust $rust_version, Python $py_version, evcxr_jupyter $EVCXR_VERSION"
