@@ -127,7 +127,7 @@ def code_cells(nb):
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
 
-def test(paths: list[pathlib.Path]) -> int:
+def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
     rows, failures, late = [], [], 0
     for path in paths:
         run = Run(path)
@@ -164,10 +164,10 @@ def test(paths: list[pathlib.Path]) -> int:
                 failures.append(f"{path.name} last cell (late output): {f}")
         print(f"   {short(path)}: {time.monotonic() - started:.1f} s in all", flush=True)
 
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(rows, indent=1) + "\n")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(rows, indent=1) + "\n")
     summary(rows)
-    print(f"Per-cell timings: {REPORT.relative_to(ROOT)}")
+    print(f"Per-cell timings: {report}")
     failed_cells = sum(1 for r in rows if not r["ok"]) + late
     for f in failures:
         print("FAILED", f)
@@ -272,12 +272,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["test", "execute", "check"])
     parser.add_argument("notebooks", nargs="*")
+    parser.add_argument("--report", type=pathlib.Path, default=REPORT,
+                        help=f"where `test` writes per-cell timings (default {REPORT.relative_to(ROOT)})")
     args = parser.parse_args()
     paths = notebook_paths(args.notebooks)
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
-    return {"test": test, "execute": execute, "check": check}[args.command](paths)
+    if args.command == "test":
+        return test(paths, args.report)
+    return {"execute": execute, "check": check}[args.command](paths)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Self-test of the notebook harness: it must fail notebooks that are broken in each way it
+claims to catch, and pass one that is not. Each case is a small notebook written to a temporary
+folder and run through `notebooks.py test` in its own fresh kernel (plain Rust, no :dep)."""
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import nbformat
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+# name: (cells as (source, tags), whether the harness must pass it, text its output must contain)
+CASES = {
+    "panic": ([("let x = 1;", []), ('panic!("boom");', [])], False, "cell 2 (pass 1): error"),
+    "question-mark-error": ([('let n: i32 = "seven".parse()?;\nn', [])], False, "stderr: invalid digit"),
+    "compile-error": ([('let x: u8 = "not a number";', [])], False, "cell 1 (pass 1): error"),
+    "works-only-once": ([(
+        'let marker = std::env::temp_dir().join(format!("harness-once-{}", std::process::id()));\n'
+        'std::fs::File::create_new(&marker)?;', [])], False, "cell 1 (pass 2): stderr"),
+    "expected-error-missing": ([("1 + 1", ["raises-exception"])], False, "ran without error"),
+    "healthy": ([("let x = 40;", []), ("x + 2", []), ('let y: u8 = "lesson";', ["raises-exception"])],
+                True, "cells: 6 passed, 0 failed"),
+}
+
+
+def main() -> int:
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (cells, should_pass, expect) in CASES.items():
+            nb = nbformat.v4.new_notebook()
+            nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
+            nb.cells = [nbformat.v4.new_code_cell(src, metadata={"tags": tags} if tags else {})
+                        for src, tags in cells]
+            path = pathlib.Path(tmp) / f"{name}.ipynb"
+            nbformat.write(nb, path)
+            run = subprocess.run(
+                [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
+                 "--report", str(pathlib.Path(tmp) / "report.json")],
+                capture_output=True, text=True, timeout=600)
+            output = run.stdout + run.stderr
+            ok = (run.returncode == 0) == should_pass and expect in output
+            passed += ok
+            failed += not ok
+            verdict = "ok" if ok else "WRONG"
+            print(f"   {name:<24} harness {'passed' if run.returncode == 0 else 'failed'} it: {verdict}")
+            if not ok:
+                print(f"      expected it to {'pass' if should_pass else 'fail'} and say {expect!r}; it said:")
+                print("      " + output[-1500:].replace("\n", "\n      "))
+    print(f"harness self-test: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
