@@ -136,26 +136,19 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
         with run.client.setup_kernel():
             run.strict()
             cells = code_cells(run.nb)
-            for number, (index, cell) in enumerate(cells, 1):
-                seconds, found = run.run_cell(cell, index)
-                rows.append({"notebook": path.name, "pass": 1, "cell": number,
-                             "seconds": round(seconds, 3), "ok": not found})
-                mark = "ok" if not found else "FAIL"
-                print(f"   pass 1  cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {mark}", flush=True)
-                for f in found:
-                    failures.append(f"{path.name} cell {number} (pass 1): {f}")
-                    print(f"      {f}", flush=True)
-            # Again, in the same kernel, as a reader re-running cells would.
-            for number, (index, cell) in enumerate(cells, 1):
-                again = copy.deepcopy(cell)
-                seconds, found = run.run_cell(again, index)
-                rows.append({"notebook": path.name, "pass": 2, "cell": number,
-                             "seconds": round(seconds, 3), "ok": not found})
-                mark = "ok" if not found else "FAIL"
-                print(f"   pass 2  cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {mark}", flush=True)
-                for f in found:
-                    failures.append(f"{path.name} cell {number} (pass 2): {f}")
-                    print(f"      {f}", flush=True)
+            # The second pass re-runs copies in the same kernel, as a reader re-running cells would.
+            for pass_no in (1, 2):
+                for number, (index, cell) in enumerate(cells, 1):
+                    cell = cell if pass_no == 1 else copy.deepcopy(cell)
+                    seconds, found = run.run_cell(cell, index)
+                    rows.append({"notebook": path.name, "pass": pass_no, "cell": number,
+                                 "seconds": round(seconds, 3), "ok": not found})
+                    mark = "ok" if not found else "FAIL"
+                    print(f"   pass {pass_no}  cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {mark}",
+                          flush=True)
+                    for f in found:
+                        failures.append(f"{path.name} cell {number} (pass {pass_no}): {f}")
+                        print(f"      {f}", flush=True)
             # Output that a cell wrote just before it finished can reach the kernel's output
             # channel after the reply; one more cell collects it.
             found = run.run_extra("()")

@@ -92,7 +92,9 @@ fn own_cpu_time(system: &System, pid: Pid) -> Result<Duration> {
 /// use support::{cpu::sample_cpu, work::spin_for};
 /// let (_, trace) = sample_cpu(Duration::from_millis(200), || spin_for(Duration::from_millis(450)))?;
 /// assert!(trace.times.len() >= 2);
-/// assert!(trace.busy_cores() > 0.5, "one spinning thread keeps about one core busy");
+/// assert!(trace.per_core.iter().all(|core| core.len() == trace.times.len()));
+/// // About 1.0 on an idle machine; less when other programs compete for the cores.
+/// assert!(trace.busy_cores() > 0.0 && trace.busy_cores() < 1.5);
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn sample_cpu<T>(interval: Duration, work: impl FnOnce() -> T) -> Result<(T, CpuTrace)> {

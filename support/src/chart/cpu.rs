@@ -68,13 +68,7 @@ where
         .draw_series(DashedLineSeries::new(mean, 8, 4, black.stroke_width(2)))?
         .label("whole machine (mean of all cores)")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], black.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, 13))
-        .draw()?;
+    super::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 

@@ -22,8 +22,8 @@ pub use timeline::{draw_timeline, timeline_chart};
 pub use trend::{draw_trend, trend_chart};
 
 use crate::error::{Error, Result};
-use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use std::ops::Range;
 
@@ -193,6 +193,24 @@ impl Ranged for Bands {
     fn range(&self) -> Range<f64> {
         0.0..self.n as f64
     }
+}
+
+/// Draws the legend of `chart` at `position`, in the same style on every chart.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 13))
+        .draw()?;
+    Ok(())
 }
 
 /// A "nice" upper bound for an axis that must show `max`.

@@ -114,13 +114,7 @@ where
                 .map(|&(x, y)| Circle::new((x, y), 4, c.filled())),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, 13))
-        .draw()?;
+    super::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 

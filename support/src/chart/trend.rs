@@ -66,13 +66,7 @@ where
             .label(s.name.as_str())
             .legend(move |(x, y)| Circle::new((x + 6, y), 4, c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, 13))
-        .draw()?;
+    super::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     footer.draw(&Text::new(
         credit.to_string(),
         (14, 4),
