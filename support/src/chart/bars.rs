@@ -53,7 +53,8 @@ where
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(Bands::new(n), 0f64..headroom(max))?;
+        // Extra room above the bars keeps the legend clear of them.
+        .build_cartesian_2d(Bands::new(n), 0f64..headroom(max) * 1.25)?;
     let category = |v: &f64| {
         Bands::new(n)
             .index(*v)
