@@ -48,11 +48,7 @@ where
     let width = 0.8 / series.len() as f64;
 
     area.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
+    let mut chart = super::frame(area, title, 64)
         // Extra room above the bars keeps the legend clear of them.
         .build_cartesian_2d(Bands::new(n), 0f64..headroom(max) * 1.25)?;
     let category = |v: &f64| {

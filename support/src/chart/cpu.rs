@@ -25,12 +25,8 @@ where
     }
     let end = trace.times.last().copied().unwrap_or(1.0).max(1e-3);
     area.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0f64..end * 1.02, 0f64..105f64)?;
+    let mut chart =
+        super::frame(area, title, 56).build_cartesian_2d(0f64..end * 1.02, 0f64..105f64)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)

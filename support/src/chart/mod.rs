@@ -195,6 +195,22 @@ impl Ranged for Bands {
     }
 }
 
+/// A chart builder with the layout every chart shares: title, margins, and room for the axis
+/// labels (`y_label_width` pixels on the left).
+pub(crate) fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_label_width: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(y_label_width);
+    builder
+}
+
 /// Draws the legend of `chart` at `position`, in the same style on every chart.
 pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,

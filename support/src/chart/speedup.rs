@@ -48,12 +48,8 @@ where
     let top = max_workers.max(max_speedup) * 1.1;
 
     area.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0.8f64..max_workers + 0.2, 0f64..top)?;
+    let mut chart =
+        super::frame(area, title, 56).build_cartesian_2d(0.8f64..max_workers + 0.2, 0f64..top)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)

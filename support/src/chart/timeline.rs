@@ -40,11 +40,7 @@ where
     let widest = lanes.iter().map(|l| l.chars().count()).max().unwrap_or(1);
 
     area.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(label_width(widest))
+    let mut chart = super::frame(area, title, label_width(widest))
         .build_cartesian_2d(0f64..(end * 1.02).max(1e-3), Bands::new(bands))?;
     let lane_name = |v: &f64| {
         Bands::new(bands)

@@ -37,11 +37,7 @@ where
     }
     area.fill(&WHITE)?;
     let (plot, footer) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(26));
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
+    let mut chart = super::frame(&plot, title, 64)
         .build_cartesian_2d((x0 - 1.0)..(x1 + 1.0), (y0 / 2.0..y1 * 2.0).log_scale())?;
     chart
         .configure_mesh()
