@@ -214,9 +214,6 @@ def execute(paths: list[pathlib.Path]) -> int:
                 print(f"   cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {'ok' if not found else 'FAIL'}",
                       flush=True)
                 found_any += [f"cell {number}: {f}" for f in found]
-            for markdown in run.nb.cells:
-                if markdown.cell_type == "markdown":
-                    markdown.pop("outputs", None)
         if found_any:
             failed += 1
             for f in found_any:
