@@ -67,16 +67,49 @@ def problems_in(cell) -> list[str]:
     return found
 
 
+def late_output_client():
+    """An nbclient NotebookClient that keeps the stderr it would otherwise throw away.
+
+    evcxr forwards a cell's stderr on its own thread, so the last lines (the message of a
+    top-level `?` error, printed as the cell returns) can reach the output channel after the
+    cell's reply. nbclient then reads them while polling for the *next* cell and drops them,
+    because their parent request is not the current one; a broken cell would pass. This client
+    files such lines under their request's id instead (`stray`), for the harness to attribute.
+    Overrides a private method of nbclient 0.11 (pinned in requirements.txt)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionComplete
+    from nbclient.util import ensure_async
+
+    class Client(NotebookClient):
+        stray: dict = {}
+        last_request: str | None = None
+
+        async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+            self.last_request = parent_msg_id
+            while True:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+                request = msg["parent_header"].get("msg_id")
+                if request == parent_msg_id:
+                    try:
+                        self.process_message(msg, cell, cell_index)
+                    except CellExecutionComplete:
+                        return
+                elif msg["msg_type"] == "stream" and msg["content"].get("name") == "stderr":
+                    self.stray.setdefault(request, []).append(msg["content"].get("text", ""))
+
+    return Client
+
+
 class Run:
     """One notebook in one fresh kernel."""
 
     def __init__(self, path: pathlib.Path):
         import nbformat
-        from nbclient import NotebookClient
 
         self.path = path
         self.nb = nbformat.read(path, as_version=4)
-        self.client = NotebookClient(
+        self.requests: list[tuple[object, str, bool]] = []  # (label, request id, stderr allowed)
+        self.client = late_output_client()(
             self.nb,
             kernel_name=KERNEL,
             timeout=CELL_TIMEOUT,
@@ -88,7 +121,9 @@ class Run:
             resources={"metadata": {"path": str(path.parent)}},
         )
 
-    def run_cell(self, cell, index: int) -> tuple[float, list[str]]:
+        self.client.stray = {}
+
+    def run_cell(self, cell, index: int, label=None) -> tuple[float, list[str]]:
         from nbclient.exceptions import CellTimeoutError
 
         start = time.monotonic()
@@ -97,7 +132,20 @@ class Run:
             found = problems_in(cell)
         except CellTimeoutError:
             found = [f"timed out after {CELL_TIMEOUT} s"]
+        if label is not None and self.client.last_request:
+            allowed = "allow-stderr" in tags(cell) or "raises-exception" in tags(cell)
+            self.requests.append((label, self.client.last_request, allowed))
         return time.monotonic() - start, found
+
+    def late(self) -> list[tuple[object, str]]:
+        """Stderr that reached a labelled cell's request after its reply: (label, problem)."""
+        found = []
+        for label, request, allowed in self.requests:
+            text = "".join(self.client.stray.get(request, [])).strip()
+            if text and not allowed:
+                kind = "panic" if "panicked at" in text else "stderr"
+                found.append((label, f"{kind} (arrived late): {text[:300]}"))
+        return found
 
     def run_extra(self, source: str) -> list[str]:
         """Runs code that is not part of the notebook (nbclient wants it in the cell list while
@@ -140,7 +188,7 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
             for pass_no in (1, 2):
                 for number, (index, cell) in enumerate(cells, 1):
                     cell = cell if pass_no == 1 else copy.deepcopy(cell)
-                    seconds, found = run.run_cell(cell, index)
+                    seconds, found = run.run_cell(cell, index, label=(pass_no, number))
                     rows.append({"notebook": path.name, "pass": pass_no, "cell": number,
                                  "seconds": round(seconds, 3), "ok": not found})
                     mark = "ok" if not found else "FAIL"
@@ -155,6 +203,11 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
             late += bool(found)
             for f in found:
                 failures.append(f"{path.name} last cell (late output): {f}")
+            for (pass_no, number), problem in run.late():
+                failures.append(f"{path.name} cell {number} (pass {pass_no}): {problem}")
+                for row in rows:
+                    if row["notebook"] == path.name and (row["pass"], row["cell"]) == (pass_no, number):
+                        row["ok"] = False
         print(f"   {short(path)}: {time.monotonic() - started:.1f} s in all", flush=True)
 
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -210,10 +263,12 @@ def execute(paths: list[pathlib.Path]) -> int:
             run.strict()
             cells = code_cells(run.nb)
             for number, (index, cell) in enumerate(cells, 1):
-                seconds, found = run.run_cell(cell, index)
+                seconds, found = run.run_cell(cell, index, label=number)
                 print(f"   cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {'ok' if not found else 'FAIL'}",
                       flush=True)
                 found_any += [f"cell {number}: {f}" for f in found]
+            found_any += [f"last cell (late output): {f}" for f in run.run_extra("()")]
+            found_any += [f"cell {number}: {problem}" for number, problem in run.late()]
         if found_any:
             failed += 1
             for f in found_any:
