@@ -19,6 +19,9 @@ pub enum Error {
     Chart(String),
     /// The operating system refused something (reading CPU counters, building a runtime).
     System(String),
+    /// Something optional is not on this machine (a Python interpreter, uvloop); the text says
+    /// what was tried and how to get it.
+    Unavailable(String),
     /// One or more claims checked by [`crate::claims::Claims`] did not hold.
     ClaimFailed(String),
 }
@@ -33,6 +36,7 @@ impl fmt::Display for Error {
             }
             Error::Chart(why) => write!(f, "could not draw the chart: {why}"),
             Error::System(why) => write!(f, "system error: {why}"),
+            Error::Unavailable(why) => write!(f, "not available: {why}"),
             Error::ClaimFailed(why) => write!(f, "a claim did not hold on this machine:\n{why}"),
         }
     }

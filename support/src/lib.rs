@@ -13,10 +13,12 @@
 //! - [`work`]: busy work of a known length, repeated timing, Amdahl's law.
 //! - [`cpu`]: per-core utilisation and this process's CPU time while work runs (chapter 01).
 //! - [`rt`]: running a future to completion from a cell without leaking the runtime (02 on).
+//! - [`internet`]: a local "fake internet" web server with the course's latencies (02 on).
 //! - [`chart`]: timelines, grouped bars, speed-up with Amdahl bounds, CPU utilisation, trends
 //!   on a log axis; each returns a [`Figure`](chart::Figure) that evcxr shows as SVG.
 //! - [`table`], [`claims`]: HTML tables, and claims checked against this run's numbers.
 //! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
+//! - [`python`]: running the course's Python programs beside the Rust ones (02).
 //! - [`machine`]: what the numbers were measured on.
 //! - [`exercises`], [`solutions`]: checkers for the end-of-chapter exercises, and tested
 //!   reference answers.
@@ -35,7 +37,9 @@ pub mod claims;
 pub mod cpu;
 pub mod error;
 pub mod exercises;
+pub mod internet;
 pub mod machine;
+pub mod python;
 pub mod record;
 pub mod rt;
 pub mod solutions;
@@ -45,9 +49,17 @@ pub mod work;
 
 pub use error::{Error, Result};
 
+/// Re-exported for the same reason as [`rayon`]: streams and their combinators.
+pub use futures_util;
+/// Re-exported for the same reason as [`rayon`]: seeded random numbers.
+pub use rand;
 /// Re-exported so a cell can `use support::rayon;` and get the same copy `support` uses,
 /// without a second `:dep` line to keep in step.
 pub use rayon;
+/// Re-exported for the same reason as [`rayon`]: the HTTP client (no TLS: loopback only).
+pub use reqwest;
+/// Re-exported for the same reason as [`rayon`]: HTML parsing with CSS selectors.
+pub use scraper;
 /// Re-exported for the same reason as [`rayon`].
 pub use tokio;
 
@@ -55,14 +67,16 @@ pub use tokio;
 pub mod prelude {
     pub use crate::Error;
     pub use crate::chart::{
-        Figure, Series, bar_chart, cpu_chart, speedup_chart, timeline_chart, trend_chart,
+        Figure, Series, bar_chart, bar_chart_with_note, cpu_chart, speedup_chart, timeline_chart,
+        trend_chart,
     };
     pub use crate::claims::Claims;
     pub use crate::cpu::{CpuTrace, sample_cpu};
+    pub use crate::internet::FakeInternet;
     pub use crate::machine::Machine;
     pub use crate::record::{Recorder, Span, lane_extents};
     pub use crate::rt::{block_on, block_on_workers};
     pub use crate::table::Table;
     pub use crate::work::{Timing, amdahl, measure, spin_for};
-    pub use crate::{rayon, tokio};
+    pub use crate::{futures_util, rand, rayon, reqwest, scraper, tokio};
 }

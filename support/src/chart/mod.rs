@@ -15,7 +15,7 @@ mod speedup;
 mod timeline;
 mod trend;
 
-pub use bars::{bar_chart, draw_bars};
+pub use bars::{bar_chart, bar_chart_with_note, draw_bars};
 pub use cpu::{cpu_chart, draw_cpu};
 pub use speedup::{draw_speedup, speedup_chart};
 pub use timeline::{draw_timeline, timeline_chart};

@@ -69,6 +69,13 @@ where
             .label(*label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], fill.filled()));
     }
+    // A thin white edge keeps back-to-back spans apart (twenty sleeps in a row stay twenty
+    // bars); spans under 1% of the axis are left alone so the edge cannot hide them.
+    let edge = WHITE.stroke_width(1);
+    chart.draw_series(spans.iter().filter(|s| s.duration() > 0.01 * end).map(|s| {
+        let y = row(&s.lane);
+        Rectangle::new([(s.start, y + 0.18), (s.end, y + 0.82)], edge)
+    }))?;
     super::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! [`crate::solutions`].
 
 pub mod ch01;
+pub mod ch02;
 
 use crate::table::emit;
 use std::panic::{self, AssertUnwindSafe};

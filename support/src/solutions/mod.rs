@@ -2,3 +2,4 @@
 //! [`crate::exercises`]. Try the exercise first: the notebook says where each answer is.
 
 pub mod ch01;
+pub mod ch02;

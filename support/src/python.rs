@@ -1,0 +1,216 @@
+//! Running the course's Python programs beside the Rust ones, so a chart can compare both
+//! measured on the same machine in the same run (chapter 02's event-loop benchmark).
+//!
+//! The Python side is optional: [`find`] looks for the project's virtual environment first
+//! (`.venv/`, made by `make lab` or `make test`, which installs uvloop), then for `python3` on
+//! the `PATH`, and says why when there is none, so a notebook can skip those bars and say so.
+
+use crate::error::{Error, Result};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The event-loop benchmark script shipped with this crate.
+pub fn loop_benchmark_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python/loop_benchmark.py")
+}
+
+/// A Python interpreter that answered `--version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Python {
+    path: PathBuf,
+    version: String,
+}
+
+impl fmt::Display for Python {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.version, self.path.display())
+    }
+}
+
+/// Finds a Python 3: the project's `.venv` if it exists, else `python3` (or `python`) on the
+/// `PATH`. The error says what was tried.
+pub fn find() -> Result<Python> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let candidates = [
+        root.join(".venv/bin/python"),
+        root.join(".venv/Scripts/python.exe"),
+        PathBuf::from("python3"),
+        PathBuf::from("python"),
+    ];
+    for path in &candidates {
+        if let Ok(python) = Python::at(path) {
+            return Ok(python);
+        }
+    }
+    Err(Error::Unavailable(format!(
+        "no Python 3 found (tried {}); `make lab` makes the project's .venv",
+        candidates
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+impl Python {
+    /// Checks that `path` runs and is Python 3.
+    pub fn at(path: impl AsRef<Path>) -> Result<Python> {
+        // A path with a directory part is shown resolved (no `support/../`); a bare name like
+        // `python3` is left for the PATH to find.
+        let path = match std::fs::canonicalize(path.as_ref()) {
+            Ok(full) if path.as_ref().components().count() > 1 => full,
+            _ => path.as_ref().to_path_buf(),
+        };
+        let out = run(
+            Command::new(&path).arg("--version"),
+            Duration::from_secs(20),
+        )?;
+        let version = String::from_utf8_lossy(&out).trim().to_string();
+        if !version.starts_with("Python 3") {
+            return Err(Error::Unavailable(format!(
+                "{} is not Python 3 (it says {version:?})",
+                path.display()
+            )));
+        }
+        Ok(Python { path, version })
+    }
+
+    /// The interpreter's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What `--version` printed, e.g. `Python 3.11.7`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Runs [`loop_benchmark_script`] with `event_loop` (`"asyncio"` or `"uvloop"`) and
+    /// `actions` queue operations, and returns the seconds it reported. The child process is
+    /// waited for (and killed after two minutes), so nothing outlives the call.
+    ///
+    /// Fails with [`Error::Unavailable`] when uvloop is not installed for this interpreter.
+    pub fn time_event_loop(&self, event_loop: &str, actions: usize) -> Result<f64> {
+        if !["asyncio", "uvloop"].contains(&event_loop) {
+            return Err(Error::InvalidInput(format!(
+                "unknown event loop {event_loop:?}: use \"asyncio\" or \"uvloop\""
+            )));
+        }
+        if !(2..=50_000_000).contains(&actions) {
+            return Err(Error::InvalidInput(format!(
+                "actions must be between 2 and 50,000,000, not {actions}"
+            )));
+        }
+        let out = run(
+            Command::new(&self.path)
+                .arg(loop_benchmark_script())
+                .arg(event_loop)
+                .arg(actions.to_string()),
+            Duration::from_secs(120),
+        )?;
+        let text = String::from_utf8_lossy(&out);
+        json_number(&text, "seconds")
+            .ok_or_else(|| Error::System(format!("the benchmark printed no time: {}", text.trim())))
+    }
+}
+
+/// Runs `command`, returns its stdout, kills it after `limit`. Exit status 3 means "not
+/// installed" (the script's convention), anything else non-zero is a system error.
+fn run(command: &mut Command, limit: Duration) -> Result<Vec<u8>> {
+    let shown = format!("{command:?}");
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Unavailable(format!("could not run {shown}: {e}")))?;
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::System(format!(
+                    "{shown} took longer than {limit:?} and was stopped"
+                )));
+            }
+            Err(e) => return Err(Error::System(format!("waiting for {shown}: {e}"))),
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::System(format!("reading the output of {shown}: {e}")))?;
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    match out.status.code() {
+        Some(0) => Ok(out.stdout),
+        Some(3) => Err(Error::Unavailable(stderr)),
+        _ => Err(Error::System(format!(
+            "{shown} failed ({}): {stderr}",
+            out.status
+        ))),
+    }
+}
+
+/// The number after `"key":` in a flat JSON object.
+fn json_number(json: &str, key: &str) -> Option<f64> {
+    let quoted = format!("\"{key}\"");
+    let rest = &json[json.find(&quoted)? + quoted.len()..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_from_json() {
+        let line = r#"{"loop": "asyncio", "actions": 500000, "seconds": 1.25e0, "x": null}"#;
+        assert_eq!(json_number(line, "seconds"), Some(1.25));
+        assert_eq!(json_number(line, "actions"), Some(500000.0));
+        assert_eq!(json_number(line, "missing"), None);
+        assert_eq!(json_number(line, "x"), None);
+    }
+
+    #[test]
+    fn the_script_ships_with_the_crate() {
+        assert!(loop_benchmark_script().is_file());
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_unavailable_not_a_panic() {
+        let err = Python::at("/no/such/python").unwrap_err();
+        assert!(matches!(err, Error::Unavailable(_)), "{err}");
+    }
+
+    #[test]
+    fn bad_arguments_are_rejected_before_running_anything() {
+        let fake = Python {
+            path: "/no/such/python".into(),
+            version: "Python 3".into(),
+        };
+        assert!(matches!(
+            fake.time_event_loop("trio", 10),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            fake.time_event_loop("asyncio", 0),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn asyncio_runs_when_python_is_here() {
+        // Machines without Python 3 skip this; the notebook says so in the same way.
+        let Ok(python) = find() else { return };
+        let secs = python.time_event_loop("asyncio", 2_000).unwrap();
+        assert!(secs > 0.0 && secs < 10.0, "{secs}");
+    }
+}
