@@ -32,7 +32,8 @@ impl fmt::Display for Python {
 /// Finds a Python 3: the project's `.venv` if it exists, else `python3` (or `python`) on the
 /// `PATH`. The error says what was tried.
 pub fn find() -> Result<Python> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent().unwrap_or(manifest);
     let candidates = [
         root.join(".venv/bin/python"),
         root.join(".venv/Scripts/python.exe"),
@@ -57,12 +58,9 @@ pub fn find() -> Result<Python> {
 impl Python {
     /// Checks that `path` runs and is Python 3.
     pub fn at(path: impl AsRef<Path>) -> Result<Python> {
-        // A path with a directory part is shown resolved (no `support/../`); a bare name like
-        // `python3` is left for the PATH to find.
-        let path = match std::fs::canonicalize(path.as_ref()) {
-            Ok(full) if path.as_ref().components().count() > 1 => full,
-            _ => path.as_ref().to_path_buf(),
-        };
+        // Not canonicalised: a venv's `python` is a symlink, and resolving it would leave the
+        // venv (and its packages) behind.
+        let path = path.as_ref().to_path_buf();
         let out = run(
             Command::new(&path).arg("--version"),
             Duration::from_secs(20),
@@ -204,6 +202,21 @@ mod tests {
             fake.time_event_loop("asyncio", 0),
             Err(Error::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn the_project_venv_comes_first_and_keeps_its_packages() {
+        // `make test` makes .venv before it runs this, so here it must be found and used as is.
+        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+        if !venv.exists() {
+            return;
+        }
+        let python = find().unwrap();
+        assert!(python.path().ends_with(".venv/bin/python"), "{python}");
+        assert!(!python.path().to_string_lossy().contains(".."), "{python}");
+        // requirements.txt installs uvloop into the venv.
+        let secs = python.time_event_loop("uvloop", 2_000).unwrap();
+        assert!(secs > 0.0, "{secs}");
     }
 
     #[test]
