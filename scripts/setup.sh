@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the course needs and is missing, and nothing else: safe to run again and again.
 #   - checks Rust (>= 1.95) and its rust-src component (evcxr's type inference reads it);
-#   - creates a project-local Python venv (.venv) with the pinned JupyterLab and nbclient;
+#   - creates a project-local Python venv (.venv) with the pinned JupyterLab, nbclient and uvloop;
 #   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
 #     version is already installed (about 8 minutes on 2 cores, once per machine);
 #   - registers the kernel inside .venv, never in your global Jupyter.
@@ -39,7 +39,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
-  step "Installing JupyterLab and nbclient into .venv (requirements.txt; about a minute)"
+  step "Installing JupyterLab, nbclient and uvloop into .venv (requirements.txt; about a minute)"
   "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q -r requirements.txt
   echo "$wanted" > "$VENV/.requirements.sha256"
 fi
