@@ -416,6 +416,11 @@ mod tests {
         response
     }
 
+    /// The full path of episode `n`'s page.
+    fn page(n: u32) -> String {
+        format!("/episodes/show/{n}/{}", episode_slug(n))
+    }
+
     fn quick() -> FakeInternet {
         FakeInternet::builder()
             .latency(Duration::from_millis(5))
@@ -474,7 +479,7 @@ mod tests {
             .slow_episode(7, Duration::from_millis(150))
             .start()
             .unwrap();
-        let path = format!("/episodes/show/7/{}", episode_slug(7));
+        let path = page(7);
         let start = Instant::now();
         assert!(get(&web, &path).starts_with("HTTP/1.1 200"));
         assert!(start.elapsed() >= Duration::from_millis(150));
@@ -489,7 +494,7 @@ mod tests {
         std::thread::scope(|s| {
             for n in 1..=4 {
                 let web = &web;
-                s.spawn(move || get(web, &format!("/episodes/show/{n}/{}", episode_slug(n))));
+                s.spawn(move || get(web, &page(n)));
             }
         });
         assert_eq!(web.pages_served(), 4);
@@ -517,7 +522,7 @@ mod tests {
         let addr = web.addr();
         let client = std::thread::spawn(move || {
             let mut stream = std::net::TcpStream::connect(addr).unwrap();
-            let path = format!("/episodes/show/1/{}", episode_slug(1));
+            let path = page(1);
             write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
             let mut sink = Vec::new();
             let _ = stream.read_to_end(&mut sink);
