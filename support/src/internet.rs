@@ -421,11 +421,13 @@ mod tests {
         format!("/episodes/show/{n}/{}", episode_slug(n))
     }
 
+    /// A server whose pages all take `latency`.
+    fn serving(latency: Duration) -> FakeInternet {
+        FakeInternet::builder().latency(latency).start().unwrap()
+    }
+
     fn quick() -> FakeInternet {
-        FakeInternet::builder()
-            .latency(Duration::from_millis(5))
-            .start()
-            .unwrap()
+        serving(Duration::from_millis(5))
     }
 
     #[test]
@@ -487,10 +489,7 @@ mod tests {
 
     #[test]
     fn concurrent_pages_are_counted() {
-        let web = FakeInternet::builder()
-            .latency(Duration::from_millis(200))
-            .start()
-            .unwrap();
+        let web = serving(Duration::from_millis(200));
         std::thread::scope(|s| {
             for n in 1..=4 {
                 let web = &web;
@@ -515,10 +514,7 @@ mod tests {
 
     #[test]
     fn stop_does_not_wait_forever_for_a_slow_page() {
-        let web = FakeInternet::builder()
-            .latency(Duration::from_secs(30))
-            .start()
-            .unwrap();
+        let web = serving(Duration::from_secs(30));
         let addr = web.addr();
         let client = std::thread::spawn(move || {
             let mut stream = std::net::TcpStream::connect(addr).unwrap();
