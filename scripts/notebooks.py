@@ -24,6 +24,7 @@ import argparse
 import copy
 import json
 import pathlib
+import re
 import statistics
 import sys
 import time
@@ -48,6 +49,10 @@ def tags(cell) -> list[str]:
     return cell.get("metadata", {}).get("tags", [])
 
 
+# A value from `support` printed with `{:?}` instead of its own display (see problems_in).
+DEBUG_DUMP = re.compile(r"^(Figure|Claims|Table|Check|Machine|CpuTrace) \{")
+
+
 def problems_in(cell) -> list[str]:
     """What is wrong with an executed code cell's outputs, judged by its tags."""
     found = []
@@ -61,9 +66,18 @@ def problems_in(cell) -> list[str]:
     for e in errors:
         found.append(f"error: {e.get('evalue', '')[:300]}")
     if "panicked at" in stderr:
-        found.append("panic: " + stderr.strip()[:300])
+        found.append("panic: " + stderr.strip()[:1500])
     elif stderr.strip() and "allow-stderr" not in tags(cell):
         found.append("stderr: " + stderr.strip()[:300])
+    for o in cell.outputs:
+        plain = "".join(o.get("data", {}).get("text/plain", ""))
+        if o.get("output_type") == "execute_result" and DEBUG_DUMP.match(plain):
+            # evcxr tries `.evcxr_display()` first and silently falls back to `{:?}` when that
+            # attempt fails to compile, so a chart can arrive as a page of Debug text. One cause:
+            # the session's first top-level `?` fails once (evcxr then enables `?` and retries),
+            # and if that `?` is in the final expression, the retry uses the fallback. Using `?`
+            # in a statement of the set-up cell avoids it.
+            found.append(f"a support value was shown as Debug text, not rendered: {plain[:80]}")
     return found
 
 

@@ -11,6 +11,9 @@ pub struct Machine {
     pub cores: usize,
     /// Logical CPUs the operating system reports for the whole machine.
     pub logical_cpus: usize,
+    /// Physical cores in the whole machine (hyperthreads share one); `logical_cpus` when the
+    /// OS does not say. CPU-bound threads scale with `cores.min(physical_cores)` at best.
+    pub physical_cores: usize,
     /// The processor's brand string, when the OS tells it.
     pub cpu: String,
     /// Operating system and architecture.
@@ -39,9 +42,14 @@ impl Machine {
             ),
             Err(_) => (cores, "unknown".into()),
         };
+        let physical_cores = System::physical_core_count()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or(logical_cpus);
         Machine {
             cores,
             logical_cpus,
+            physical_cores,
             cpu,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         }
@@ -53,6 +61,10 @@ impl Machine {
         for (k, v) in [
             ("cores available to this notebook", self.cores.to_string()),
             ("logical CPUs in the machine", self.logical_cpus.to_string()),
+            (
+                "physical cores in the machine",
+                self.physical_cores.to_string(),
+            ),
             ("processor", self.cpu.clone()),
             ("system", self.os.clone()),
         ] {
@@ -62,8 +74,47 @@ impl Machine {
         table
     }
 
+    /// How many threads can run CPU-bound work truly side by side here: the cores this
+    /// process may use, but no more than the machine's physical cores (two hyperthreads of one
+    /// core share its arithmetic units). The "ideal" speed-up of a CPU-bound chart.
+    ///
+    /// ```
+    /// let m = support::machine::Machine::detect();
+    /// assert!(m.parallel_cores() >= 1 && m.parallel_cores() <= m.cores);
+    /// ```
+    pub fn parallel_cores(&self) -> usize {
+        self.cores.min(self.physical_cores).max(1)
+    }
+
     /// Shows the table under the cell.
     pub fn evcxr_display(&self) {
         self.to_table().evcxr_display();
     }
+}
+
+/// How many threads this process has right now (the notebook's kernel, when called from a
+/// cell): the way to check that a cell left no thread behind. Linux only (it reads
+/// `/proc/self/status`); elsewhere [`Error::Unavailable`](crate::Error::Unavailable).
+///
+/// ```
+/// let before = support::machine::threads_in_process();
+/// std::thread::scope(|s| {
+///     s.spawn(|| std::thread::sleep(std::time::Duration::from_millis(50)));
+/// });
+/// // The scoped thread has been joined, so the count is back where it was.
+/// if let Ok(before) = before {
+///     assert_eq!(support::machine::threads_in_process().unwrap(), before);
+/// }
+/// ```
+pub fn threads_in_process() -> crate::Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
+        crate::Error::Unavailable(format!(
+            "cannot count threads here (/proc/self/status: {e})"
+        ))
+    })?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| crate::Error::System("/proc/self/status has no Threads: line".into()))
 }

@@ -1,5 +1,6 @@
 //! Running the course's Python programs beside the Rust ones, so a chart can compare both
-//! measured on the same machine in the same run (chapter 02's event-loop benchmark).
+//! measured on the same machine in the same run (chapter 02's event-loop benchmark, chapter 03's
+//! `do_math` on threads).
 //!
 //! The Python side is optional: [`find`] looks for the project's virtual environment first
 //! (`.venv/`, made by `make lab` or `make test`, which installs uvloop), then for `python3` on
@@ -14,6 +15,12 @@ use std::time::{Duration, Instant};
 /// The event-loop benchmark script shipped with this crate.
 pub fn loop_benchmark_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python/loop_benchmark.py")
+}
+
+/// The `do_math` script shipped with this crate (chapter 03): the course's serial and threaded
+/// CPU-bound programs.
+pub fn do_math_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python/do_math.py")
 }
 
 /// A Python interpreter that answered `--version`.
@@ -112,6 +119,41 @@ impl Python {
         json_number(&text, "seconds")
             .ok_or_else(|| Error::System(format!("the benchmark printed no time: {}", text.trim())))
     }
+
+    /// Runs the course's serial `do_math` program (integer bounds, main thread) for `num`
+    /// iterations and returns the seconds it reported. Waited for, and killed after five minutes.
+    pub fn time_do_math_serial(&self, num: u64) -> Result<f64> {
+        self.do_math(num, "serial".to_string())
+    }
+
+    /// Runs the course's threaded `do_math` program: `num` iterations cut into `threads` equal
+    /// float ranges, one thread each. Returns the seconds it reported.
+    pub fn time_do_math_threads(&self, num: u64, threads: usize) -> Result<f64> {
+        if !(1..=256).contains(&threads) {
+            return Err(Error::InvalidInput(format!(
+                "threads must be between 1 and 256, not {threads}"
+            )));
+        }
+        self.do_math(num, threads.to_string())
+    }
+
+    fn do_math(&self, num: u64, mode: String) -> Result<f64> {
+        if !(1..=1_000_000_000).contains(&num) {
+            return Err(Error::InvalidInput(format!(
+                "num must be between 1 and 1,000,000,000, not {num}"
+            )));
+        }
+        let out = run(
+            Command::new(&self.path)
+                .arg(do_math_script())
+                .arg(num.to_string())
+                .arg(mode),
+            Duration::from_secs(300),
+        )?;
+        let text = String::from_utf8_lossy(&out);
+        json_number(&text, "seconds")
+            .ok_or_else(|| Error::System(format!("do_math printed no time: {}", text.trim())))
+    }
 }
 
 /// Runs `command`, returns its stdout, kills it after `limit`. Exit status 3 means "not
@@ -178,8 +220,9 @@ mod tests {
     }
 
     #[test]
-    fn the_script_ships_with_the_crate() {
+    fn the_scripts_ship_with_the_crate() {
         assert!(loop_benchmark_script().is_file());
+        assert!(do_math_script().is_file());
     }
 
     #[test]
@@ -200,6 +243,14 @@ mod tests {
         ));
         assert!(matches!(
             fake.time_event_loop("asyncio", 0),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            fake.time_do_math_threads(1_000, 0),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            fake.time_do_math_serial(0),
             Err(Error::InvalidInput(_))
         ));
     }
@@ -225,5 +276,11 @@ mod tests {
         let Ok(python) = find() else { return };
         let secs = python.time_event_loop("asyncio", 2_000).unwrap();
         assert!(secs > 0.0 && secs < 10.0, "{secs}");
+        for secs in [
+            python.time_do_math_serial(10_000).unwrap(),
+            python.time_do_math_threads(10_000, 3).unwrap(),
+        ] {
+            assert!(secs > 0.0 && secs < 10.0, "{secs}");
+        }
     }
 }

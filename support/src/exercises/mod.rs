@@ -8,6 +8,8 @@
 
 pub mod ch01;
 pub mod ch02;
+pub mod ch03;
+pub mod ch04;
 
 use crate::table::emit;
 use std::panic::{self, AssertUnwindSafe};
