@@ -34,9 +34,11 @@ where
         end = end.max(span.end);
     }
     let n = lanes.len();
-    // Lane 0 is drawn at the top; the bottom band (row 0) is left free for the legend.
-    let bands = n + 1;
-    let row = |lane: &str| (n - lanes.iter().position(|l| *l == lane).unwrap_or(0)) as f64;
+    // Lane 0 is drawn at the top; the bottom bands are left free for the legend.
+    let free = legend_bands(labels.len());
+    let bands = n + free;
+    let row =
+        |lane: &str| (n + free - 1 - lanes.iter().position(|l| *l == lane).unwrap_or(0)) as f64;
     let widest = lanes.iter().map(|l| l.chars().count()).max().unwrap_or(1);
 
     area.fill(&WHITE)?;
@@ -45,8 +47,8 @@ where
     let lane_name = |v: &f64| {
         Bands::new(bands)
             .index(*v)
-            .filter(|&i| i > 0)
-            .map(|i| lanes[n - i].to_string())
+            .filter(|&i| i >= free && i < bands)
+            .map(|i| lanes[n + free - 1 - i].to_string())
             .unwrap_or_default()
     };
     chart
@@ -80,6 +82,11 @@ where
     Ok(())
 }
 
+/// Rows kept free under the lanes for the legend: one per two labels.
+fn legend_bands(labels: usize) -> usize {
+    labels.div_ceil(2).max(1)
+}
+
 /// A timeline of `spans` as a [`Figure`], sized to the number of lanes.
 ///
 /// ```
@@ -92,13 +99,15 @@ where
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn timeline_chart(title: &str, spans: &[Span]) -> Result<Figure> {
-    let lanes = {
-        let mut lanes: Vec<&str> = spans.iter().map(|s| s.lane.as_str()).collect();
-        lanes.sort_unstable();
-        lanes.dedup();
-        lanes.len() as u32
+    let distinct = |names: Vec<&str>| {
+        let mut names = names;
+        names.sort_unstable();
+        names.dedup();
+        names.len()
     };
-    let height = 130 + 42 * (lanes.clamp(1, 40) + 1);
+    let lanes = distinct(spans.iter().map(|s| s.lane.as_str()).collect()).clamp(1, 40);
+    let labels = distinct(spans.iter().map(|s| s.label.as_str()).collect()).clamp(1, 40);
+    let height = 130 + 42 * (lanes + legend_bands(labels)) as u32;
     render(title, height, |root| draw_timeline(root, title, spans))
 }
 
