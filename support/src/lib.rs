@@ -19,6 +19,7 @@
 //! - [`table`], [`claims`]: HTML tables, and claims checked against this run's numbers.
 //! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
 //! - [`python`]: running the course's Python programs beside the Rust ones (02).
+//! - [`process`]: worker programs run as separate processes, and a check that none is left (05).
 //! - [`machine`]: what the numbers were measured on.
 //! - [`exercises`], [`solutions`]: checkers for the end-of-chapter exercises, and tested
 //!   reference answers.
@@ -39,6 +40,7 @@ pub mod error;
 pub mod exercises;
 pub mod internet;
 pub mod machine;
+pub mod process;
 pub mod python;
 pub mod record;
 pub mod rt;

@@ -1,0 +1,202 @@
+//! Worker programs that run as separate processes (chapter 05 on).
+//!
+//! evcxr runs a notebook's code inside its own runtime binary, so a cell cannot start a copy of
+//! "itself" the way Python's multiprocessing does. Instead each worker is a small, separate Rust
+//! program shipped in `support/workers/`, compiled once with `rustc -O` into `target/workers/`
+//! (again only when its source or the compiler changes). The notebook starts it with
+//! `std::process::Command`, so the code that starts, feeds and waits for the processes stays in
+//! the cells; [`child_processes`] checks that none was left behind.
+
+use crate::error::{Error, Result};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A compiled worker program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Worker {
+    name: String,
+    path: PathBuf,
+    source: String,
+}
+
+/// The workers shipped with this crate.
+pub const WORKERS: [&str; 1] = ["do_math"];
+
+impl Worker {
+    /// Compiles `support/workers/{name}.rs` with `rustc -O` unless an up-to-date build exists,
+    /// and returns it. Fails with [`Error::InvalidInput`] for an unknown name and
+    /// [`Error::Unavailable`] when `rustc` cannot be run or the build fails.
+    ///
+    /// ```
+    /// let worker = support::process::Worker::build("do_math")?;
+    /// let out = std::process::Command::new(worker.path()).args(["0", "10"]).output()?;
+    /// assert!(out.status.success());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(name: &str) -> Result<Worker> {
+        if !WORKERS.contains(&name) {
+            return Err(Error::InvalidInput(format!(
+                "no worker called {name:?}; the workers are {WORKERS:?}"
+            )));
+        }
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let source_path = manifest.join("workers").join(format!("{name}.rs"));
+        let source = std::fs::read_to_string(&source_path).map_err(|e| {
+            Error::Unavailable(format!("cannot read {}: {e}", source_path.display()))
+        })?;
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let version = Command::new(&rustc)
+            .arg("--version")
+            .output()
+            .map_err(|e| Error::Unavailable(format!("cannot run rustc: {e}")))?;
+        let mut hasher = DefaultHasher::new();
+        source.hash(&mut hasher);
+        version.stdout.hash(&mut hasher);
+        let dir = manifest.parent().unwrap_or(manifest).join("target/workers");
+        let path = dir.join(format!(
+            "{name}-{:016x}{}",
+            hasher.finish(),
+            std::env::consts::EXE_SUFFIX
+        ));
+        if !path.exists() {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::System(format!("cannot create {}: {e}", dir.display())))?;
+            // Build under a temporary name and rename, so a half-written binary is never used.
+            // (The temporary name is unique, so two kernels building at once cannot collide.)
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let partial = path.with_extension(format!("partial-{}-{nanos}", std::process::id()));
+            let out = Command::new(&rustc)
+                .args(["-O", "--edition", "2024", "-o"])
+                .arg(&partial)
+                .arg(&source_path)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| Error::Unavailable(format!("cannot run rustc: {e}")))?;
+            if !out.status.success() {
+                return Err(Error::Unavailable(format!(
+                    "rustc could not build {}: {}",
+                    source_path.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+            std::fs::rename(&partial, &path)
+                .map_err(|e| Error::System(format!("cannot move the worker into place: {e}")))?;
+        }
+        Ok(Worker {
+            name: name.to_string(),
+            path,
+            source,
+        })
+    }
+
+    /// The worker's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The compiled program, for `Command::new`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The worker's Rust source, to show in a notebook.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// How many processes this process has started that are still alive or not yet waited for
+/// (zombies count: a child that was never waited for is one left behind). Linux only: it reads
+/// `/proc`; elsewhere [`Error::Unavailable`].
+///
+/// ```
+/// let before = support::process::child_processes();
+/// std::process::Command::new("true").status().ok();
+/// if let Ok(before) = before {
+///     assert_eq!(support::process::child_processes().unwrap(), before);
+/// }
+/// ```
+pub fn child_processes() -> Result<usize> {
+    let me = std::process::id();
+    let entries = std::fs::read_dir("/proc")
+        .map_err(|e| Error::Unavailable(format!("cannot list processes here (/proc: {e})")))?;
+    let mut children = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        // A process may end between listing and reading: skip it.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (command) state ppid ...": the command may hold spaces, so split after the ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(me) {
+            children += 1;
+        }
+    }
+    Ok(children)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunk results the course's Python program printed, reproduced by the worker.
+    #[test]
+    fn the_worker_prints_the_course_results_for_two_chunks() {
+        let worker = Worker::build("do_math").unwrap();
+        let mut results = Vec::new();
+        for (start, end) in [("0", "15000000"), ("15000000", "30000000")] {
+            let out = Command::new(worker.path())
+                .args([start, end])
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            let line = String::from_utf8(out.stdout).unwrap();
+            let (pid, value) = line.trim().split_once(' ').unwrap();
+            assert!(pid.parse::<u32>().unwrap() > 0);
+            results.push(value.to_string());
+        }
+        assert_eq!(results, ["6566667", "10750000"]);
+    }
+
+    #[test]
+    fn bad_names_and_bad_arguments_are_errors() {
+        assert!(matches!(
+            Worker::build("../etc/passwd"),
+            Err(Error::InvalidInput(_))
+        ));
+        let worker = Worker::build("do_math").unwrap();
+        let out = Command::new(worker.path()).arg("ten").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+    }
+
+    #[test]
+    fn a_second_build_reuses_the_first() {
+        let a = Worker::build("do_math").unwrap();
+        let b = Worker::build("do_math").unwrap();
+        assert_eq!(a.path(), b.path());
+        assert!(a.source().contains("fn do_math"));
+    }
+
+    #[test]
+    fn waited_children_are_not_counted() {
+        let before = child_processes().unwrap();
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        // Other tests may start processes at the same time, so only check that ours shows up.
+        assert!(child_processes().unwrap() >= 1);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let _ = before;
+    }
+}
