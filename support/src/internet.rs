@@ -263,7 +263,12 @@ impl FakeInternet {
         format!("{}/{n}", self.base_url())
     }
 
-    /// Episode pages served so far (redirects and 404s are not counted).
+    /// The URL of site `name`'s home page (see [`SITES`]; other names get a 404).
+    pub fn site_url(&self, name: &str) -> String {
+        format!("{}/site/{name}", self.base_url())
+    }
+
+    /// Episode and site pages served so far (redirects and 404s are not counted).
     pub fn pages_served(&self) -> usize {
         self.stats.served.load(Ordering::SeqCst)
     }
@@ -313,6 +318,7 @@ fn serve(
         let app = Router::new()
             .route("/{n}", get(redirect))
             .route("/episodes/show/{n}/{slug}", get(episode))
+            .route("/site/{name}", get(site_home))
             .fallback(not_found)
             .with_state(site);
         let mut graceful = stop.clone();
@@ -366,11 +372,62 @@ async fn episode(
     Html(episode_page(n)).into_response()
 }
 
+async fn site_home(State(site): State<Arc<Site>>, Path(name): Path<String>) -> Response {
+    let Some(page) = site_page(&name) else {
+        return not_found().await.into_response();
+    };
+    let _counted = InFlight::enter(&site.stats);
+    tokio::time::sleep(site.latency).await;
+    Html(page).into_response()
+}
+
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
         Html("<html><body><h1>404: no such page on the fake internet</h1></body></html>"),
     )
+}
+
+/// The five home pages chapter 06 fetches, standing in for the course's five sites. Their
+/// titles are made up; their shapes exercise every fallback of the course's `get_title`.
+pub const SITES: [&str; 5] = [
+    "talkpython",
+    "pythonbytes",
+    "google",
+    "realpython",
+    "training",
+];
+
+/// The HTML of site `name`'s home page (one of [`SITES`]), or `None`. Where the title is:
+///
+/// - `talkpython`, `training`: the text of the `<h1>`;
+/// - `pythonbytes`: the `<h1>` holds only a link, so the title is the link's text;
+/// - `realpython`: the `<h1>` holds a link around an image: the link's `title` attribute;
+/// - `google`: there is no `<h1>` at all, so there is no title (the course printed `NONE`).
+///
+/// ```
+/// let page = support::internet::site_page("talkpython").unwrap();
+/// assert!(page.contains("<h1>"));
+/// assert!(support::internet::site_page("nowhere").is_none());
+/// ```
+pub fn site_page(name: &str) -> Option<String> {
+    let heading = match name {
+        "talkpython" => "<h1>A Podcast About Python</h1>".to_string(),
+        "pythonbytes" => "<h1><a href=\"/\">Python News in Bytes</a></h1>".to_string(),
+        "google" => "<div class=\"search\"><input name=\"q\"></div>".to_string(),
+        "realpython" => "<h1><a href=\"/\" title=\"Tutorials for Real Programs\">\
+                         <img src=\"/logo.png\" alt=\"\"></a></h1>"
+            .to_string(),
+        "training" => "<h1>\n    Courses for Python Developers\n  </h1>".to_string(),
+        _ => return None,
+    };
+    Some(format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{name} - the fake internet</title></head><body>\n\
+         <nav><a href=\"/\">Home</a> <a href=\"/about\">About</a></nav>\n\
+         <main>{heading}\n<p>The home page of {name}, served from 127.0.0.1.</p></main>\n\
+         </body></html>\n"
+    ))
 }
 
 /// The HTML of episode `n`'s page: a header, the `<h1>` title and some show notes, about 6 KB,

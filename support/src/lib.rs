@@ -20,6 +20,7 @@
 //! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
 //! - [`python`]: running the course's Python programs beside the Rust ones (02).
 //! - [`process`]: worker programs run as separate processes, and a check that none is left (05).
+//! - [`titles`]: the course's `get_title` with the standard library only, shared with a worker (06).
 //! - [`machine`]: what the numbers were measured on.
 //! - [`exercises`], [`solutions`]: checkers for the end-of-chapter exercises, and tested
 //!   reference answers.
@@ -46,6 +47,7 @@ pub mod record;
 pub mod rt;
 pub mod solutions;
 pub mod table;
+pub mod titles;
 pub mod trend;
 pub mod work;
 

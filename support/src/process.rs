@@ -22,7 +22,7 @@ pub struct Worker {
 }
 
 /// The workers shipped with this crate.
-pub const WORKERS: [&str; 1] = ["do_math"];
+pub const WORKERS: [&str; 2] = ["do_math", "get_title"];
 
 impl Worker {
     /// Compiles `support/workers/{name}.rs` with `rustc -O` unless an up-to-date build exists,
@@ -52,6 +52,14 @@ impl Worker {
             .output()
             .map_err(|e| Error::Unavailable(format!("cannot run rustc: {e}")))?;
         let mut hasher = DefaultHasher::new();
+        // Every file in workers/ counts, since a worker may `include!` a shared one.
+        let mut shared: Vec<PathBuf> = std::fs::read_dir(manifest.join("workers"))
+            .map(|dir| dir.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        shared.sort();
+        for file in shared {
+            std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+        }
         source.hash(&mut hasher);
         version.stdout.hash(&mut hasher);
         let dir = manifest.parent().unwrap_or(manifest).join("target/workers");
@@ -63,28 +71,34 @@ impl Worker {
         if !path.exists() {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| Error::System(format!("cannot create {}: {e}", dir.display())))?;
-            // Build under a temporary name and rename, so a half-written binary is never used.
-            // (The temporary name is unique, so two kernels building at once cannot collide.)
+            // Build in a directory of its own (rustc names its intermediate files after the
+            // crate, so two kernels building at once in one directory would clobber each
+            // other's), then move the binary into place: a half-written one is never used.
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos());
-            let partial = path.with_extension(format!("partial-{}-{nanos}", std::process::id()));
+            let scratch = dir.join(format!("build-{name}-{}-{nanos}", std::process::id()));
+            std::fs::create_dir_all(&scratch)
+                .map_err(|e| Error::System(format!("cannot create {}: {e}", scratch.display())))?;
+            let partial = scratch.join(name);
             let out = Command::new(&rustc)
                 .args(["-O", "--edition", "2024", "-o"])
                 .arg(&partial)
                 .arg(&source_path)
                 .stdin(Stdio::null())
-                .output()
-                .map_err(|e| Error::Unavailable(format!("cannot run rustc: {e}")))?;
-            if !out.status.success() {
-                return Err(Error::Unavailable(format!(
+                .output();
+            let moved = match out {
+                Err(e) => Err(Error::Unavailable(format!("cannot run rustc: {e}"))),
+                Ok(out) if !out.status.success() => Err(Error::Unavailable(format!(
                     "rustc could not build {}: {}",
                     source_path.display(),
                     String::from_utf8_lossy(&out.stderr).trim()
-                )));
-            }
-            std::fs::rename(&partial, &path)
-                .map_err(|e| Error::System(format!("cannot move the worker into place: {e}")))?;
+                ))),
+                Ok(_) => std::fs::rename(&partial, &path)
+                    .map_err(|e| Error::System(format!("cannot move the worker into place: {e}"))),
+            };
+            let _ = std::fs::remove_dir_all(&scratch);
+            moved?;
         }
         Ok(Worker {
             name: name.to_string(),
@@ -167,6 +181,29 @@ mod tests {
             results.push(value.to_string());
         }
         assert_eq!(results, ["6566667", "10750000"]);
+    }
+
+    #[test]
+    fn the_title_worker_fetches_a_page_in_its_own_process() {
+        let internet = crate::internet::FakeInternet::builder()
+            .latency(std::time::Duration::from_millis(1))
+            .start()
+            .unwrap();
+        let worker = Worker::build("get_title").unwrap();
+        let out = Command::new(worker.path())
+            .arg(internet.site_url("realpython"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let line = String::from_utf8(out.stdout).unwrap();
+        let (pid, title) = line.trim().split_once(' ').unwrap();
+        assert_ne!(pid.parse::<u32>().unwrap(), std::process::id());
+        assert_eq!(title, "Tutorials for Real Programs");
+        let out = Command::new(worker.path())
+            .arg(format!("{}/nowhere", internet.base_url()))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
     }
 
     #[test]

@@ -16,24 +16,24 @@ const RENDEZVOUS: Duration = Duration::from_secs(2);
 
 /// What the checker's work function saw.
 #[derive(Default)]
-struct Seen {
-    threads: HashSet<ThreadId>,
-    arrived: usize,
+pub(super) struct Seen {
+    pub(super) threads: HashSet<ThreadId>,
+    pub(super) arrived: usize,
     running: usize,
     peak: usize,
     calls: usize,
-    gave_up: bool,
+    pub(super) gave_up: bool,
 }
 
 /// The checker's work: note the thread, then wait (bounded) until `expected` calls are in flight.
-struct Rendezvous {
-    seen: Mutex<Seen>,
+pub(super) struct Rendezvous {
+    pub(super) seen: Mutex<Seen>,
     all_here: Condvar,
     expected: usize,
 }
 
 impl Rendezvous {
-    fn new(expected: usize) -> Self {
+    pub(super) fn new(expected: usize) -> Self {
         Rendezvous {
             seen: Mutex::new(Seen::default()),
             all_here: Condvar::new(),
@@ -41,7 +41,7 @@ impl Rendezvous {
         }
     }
 
-    fn meet(&self) {
+    pub(super) fn meet(&self) {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         seen.threads.insert(thread::current().id());
         seen.arrived += 1;

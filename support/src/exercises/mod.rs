@@ -11,6 +11,7 @@ pub mod ch02;
 pub mod ch03;
 pub mod ch04;
 pub mod ch05;
+pub mod ch06;
 pub mod ch09;
 
 use crate::table::emit;

@@ -6,4 +6,5 @@ pub mod ch02;
 pub mod ch03;
 pub mod ch04;
 pub mod ch05;
+pub mod ch06;
 pub mod ch09;
