@@ -263,13 +263,8 @@ pub fn check_transfer(transfer: impl Fn(&Vault, usize, usize, i64) -> bool + Syn
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|panic| {
-                        Err(panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_else(|| "a thread panicked".into()))
-                    })
+                    h.join()
+                        .unwrap_or_else(|panic| Err(super::panic_message(panic.as_ref())))
                 })
                 .collect()
         });

@@ -73,13 +73,16 @@ pub(crate) fn attempt<T>(code: impl FnOnce() -> T) -> Result<T, String> {
     panic::set_hook(Box::new(|_| {}));
     let result = panic::catch_unwind(AssertUnwindSafe(code));
     panic::set_hook(previous);
-    result.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".into())
-    })
+    result.map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// The message a panic carried (`panic!` with a literal or with a format), if any.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Turns the outcome of an attempt into a [`Check`]: a `todo!()` panic means not attempted.
