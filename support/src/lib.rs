@@ -53,6 +53,14 @@ pub mod work;
 
 pub use error::{Error, Result};
 
+/// Tests that start child processes hold this lock, so a test that counts this process's
+/// children (exercise 05.1's checker) never sees another test's workers or interpreters.
+#[cfg(test)]
+pub(crate) fn process_test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Re-exported for the same reason as [`rayon`]: streams and their combinators.
 pub use futures_util;
 /// Re-exported for the same reason as [`rayon`]: seeded random numbers.

@@ -167,6 +167,7 @@ mod tests {
     /// The chunk results the course's Python program printed, reproduced by the worker.
     #[test]
     fn the_worker_prints_the_course_results_for_two_chunks() {
+        let _processes = crate::process_test_lock();
         let worker = Worker::build("do_math").unwrap();
         let mut results = Vec::new();
         for (start, end) in [("0", "15000000"), ("15000000", "30000000")] {
@@ -185,6 +186,7 @@ mod tests {
 
     #[test]
     fn the_title_worker_fetches_a_page_in_its_own_process() {
+        let _processes = crate::process_test_lock();
         let internet = crate::internet::FakeInternet::builder()
             .latency(std::time::Duration::from_millis(1))
             .start()
@@ -208,6 +210,7 @@ mod tests {
 
     #[test]
     fn bad_names_and_bad_arguments_are_errors() {
+        let _processes = crate::process_test_lock();
         assert!(matches!(
             Worker::build("../etc/passwd"),
             Err(Error::InvalidInput(_))
@@ -220,6 +223,7 @@ mod tests {
 
     #[test]
     fn a_second_build_reuses_the_first() {
+        let _processes = crate::process_test_lock();
         let a = Worker::build("do_math").unwrap();
         let b = Worker::build("do_math").unwrap();
         assert_eq!(a.path(), b.path());
@@ -228,6 +232,7 @@ mod tests {
 
     #[test]
     fn waited_children_are_not_counted() {
+        let _processes = crate::process_test_lock();
         let before = child_processes().unwrap();
         let mut child = Command::new("sleep").arg("5").spawn().unwrap();
         // Other tests may start processes at the same time, so only check that ours shows up.

@@ -227,6 +227,7 @@ mod tests {
 
     #[test]
     fn a_missing_interpreter_is_unavailable_not_a_panic() {
+        let _processes = crate::process_test_lock();
         let err = Python::at("/no/such/python").unwrap_err();
         assert!(matches!(err, Error::Unavailable(_)), "{err}");
     }
@@ -257,6 +258,7 @@ mod tests {
 
     #[test]
     fn the_project_venv_comes_first_and_keeps_its_packages() {
+        let _processes = crate::process_test_lock();
         // `make test` makes .venv before it runs this, so here it must be found and used as is.
         let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
         if !venv.exists() {
@@ -272,6 +274,7 @@ mod tests {
 
     #[test]
     fn asyncio_runs_when_python_is_here() {
+        let _processes = crate::process_test_lock();
         // Machines without Python 3 skip this; the notebook says so in the same way.
         let Ok(python) = find() else { return };
         let secs = python.time_event_loop("asyncio", 2_000).unwrap();

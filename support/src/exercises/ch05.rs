@@ -106,6 +106,7 @@ mod tests {
 
     #[test]
     fn todo_means_not_attempted() {
+        let _processes = crate::process_test_lock();
         assert_eq!(
             check_run_workers(|_, _| todo!()).outcome,
             Outcome::NotAttempted
@@ -118,6 +119,7 @@ mod tests {
 
     #[test]
     fn reference_solutions_pass() {
+        let _processes = crate::process_test_lock();
         let check = check_run_workers(reference::run_workers);
         assert!(check.passed(), "{}", check.to_text());
         let check = check_parse_result(reference::parse_result);
@@ -135,6 +137,7 @@ mod tests {
 
     #[test]
     fn results_in_the_wrong_order_are_wrong() {
+        let _processes = crate::process_test_lock();
         let check = check_run_workers(|worker, chunks| {
             let mut out = reference::run_workers(worker, chunks)?;
             out.reverse();

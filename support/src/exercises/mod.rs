@@ -15,7 +15,9 @@ pub mod ch06;
 pub mod ch09;
 
 use crate::table::emit;
+use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// Where an attempt stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,13 +68,39 @@ impl Check {
     }
 }
 
-/// Runs a learner's code, turning a panic into an `Err` with its message and silencing the
-/// default panic report (a `todo!()` is expected here, not an error).
+thread_local! {
+    /// Whether a panic on this thread is expected (a `todo!()`, or a checker's deliberate one)
+    /// and should not be reported on stderr.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread's panics as expected, for a thread a checker starts and means to
+/// panic in (to poison a lock, or to give up on a deadlock).
+pub(crate) fn quiet_thread() {
+    QUIET.with(|q| q.set(true));
+}
+
+/// Runs a learner's code, turning a panic into an `Err` with its message. Panics on this thread
+/// are not reported on stderr while it runs (a `todo!()` is expected here, not an error); panics
+/// on other threads still are, so a failing test elsewhere keeps its message.
 pub(crate) fn attempt<T>(code: impl FnOnce() -> T) -> Result<T, String> {
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
+    let previous = Arc::new(panic::take_hook());
+    let forward = Arc::clone(&previous);
+    panic::set_hook(Box::new(move |info| {
+        if !QUIET.with(|q| q.get()) {
+            forward(info);
+        }
+    }));
+    let was_quiet = QUIET.with(|q| q.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(code));
-    panic::set_hook(previous);
+    QUIET.with(|q| q.set(was_quiet));
+    // Put the previous hook back. If another attempt installed its hook meanwhile, ours is
+    // wrapped in its; the previous one is then shared, and is reinstalled behind an `Arc`.
+    drop(panic::take_hook());
+    match Arc::try_unwrap(previous) {
+        Ok(hook) => panic::set_hook(hook),
+        Err(shared) => panic::set_hook(Box::new(move |info| shared(info))),
+    }
     result.map_err(|payload| panic_message(payload.as_ref()))
 }
 
