@@ -89,6 +89,6 @@ pub mod prelude {
     pub use crate::record::{Recorder, Span, lane_extents};
     pub use crate::rt::{block_on, block_on_workers};
     pub use crate::table::Table;
-    pub use crate::work::{Timing, amdahl, measure, spin_for};
+    pub use crate::work::{Timing, amdahl, measure, measure_interleaved, spin_for};
     pub use crate::{futures_util, rand, rayon, reqwest, scraper, tokio};
 }

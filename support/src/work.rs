@@ -81,6 +81,40 @@ pub fn measure<T>(repeats: usize, mut work: impl FnMut() -> T) -> Result<Timing>
     Ok(Timing { runs })
 }
 
+/// Times several pieces of work against each other: `rounds` rounds, each running every job
+/// once in turn, so a disturbance on a busy machine (another process, a compiler in the
+/// background) falls on all of them rather than on every run of one. Returns one [`Timing`]
+/// per job, in the order given; compare their [`Timing::min`]s. `rounds` must be 1 to 1,000
+/// and there must be at least one job.
+///
+/// ```
+/// use support::work::measure_interleaved;
+/// let (mut short, mut long) = (|| (0..1_000u64).sum::<u64>(), || (0..100_000u64).sum::<u64>());
+/// let timings = measure_interleaved(5, &mut [&mut || { short(); }, &mut || { long(); }])?;
+/// assert_eq!(timings.len(), 2);
+/// assert!(timings.iter().all(|t| t.runs.len() == 5));
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn measure_interleaved(rounds: usize, jobs: &mut [&mut dyn FnMut()]) -> Result<Vec<Timing>> {
+    if !(1..=1000).contains(&rounds) {
+        return Err(Error::InvalidInput(format!(
+            "rounds must be between 1 and 1000, got {rounds}"
+        )));
+    }
+    if jobs.is_empty() {
+        return Err(Error::Empty("jobs to time"));
+    }
+    let mut timings: Vec<Timing> = jobs.iter().map(|_| Timing { runs: Vec::new() }).collect();
+    for _ in 0..rounds {
+        for (job, timing) in jobs.iter_mut().zip(&mut timings) {
+            let start = Instant::now();
+            job();
+            timing.runs.push(start.elapsed());
+        }
+    }
+    Ok(timings)
+}
+
 /// Amdahl's law: the speed-up of a job whose `parallel_fraction` of the run time spreads
 /// perfectly over `workers` workers while the rest stays serial.
 ///
@@ -106,6 +140,22 @@ pub fn amdahl(parallel_fraction: f64, workers: usize) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interleaved_jobs_take_turns() {
+        let order = std::cell::RefCell::new(Vec::new());
+        let timings = measure_interleaved(
+            3,
+            &mut [&mut || order.borrow_mut().push('a'), &mut || {
+                order.borrow_mut().push('b')
+            }],
+        )
+        .unwrap();
+        assert_eq!(order.into_inner(), ['a', 'b', 'a', 'b', 'a', 'b']);
+        assert_eq!(timings[1].runs.len(), 3);
+        assert!(measure_interleaved(0, &mut [&mut || ()]).is_err());
+        assert!(measure_interleaved(3, &mut []).is_err());
+    }
 
     #[test]
     fn zero_repeats_is_an_error() {
