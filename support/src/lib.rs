@@ -72,8 +72,14 @@ pub use rayon;
 pub use reqwest;
 /// Re-exported for the same reason as [`rayon`]: HTML parsing with CSS selectors.
 pub use scraper;
+/// Re-exported for the same reason as [`rayon`]: deriving JSON (chapter 08's city API).
+pub use serde;
+/// Re-exported for the same reason as [`rayon`]: JSON values (chapter 08).
+pub use serde_json;
 /// Re-exported for the same reason as [`rayon`].
 pub use tokio;
+/// Re-exported for the same reason as [`rayon`]: `CancellationToken` (chapter 07).
+pub use tokio_util;
 
 /// The names most cells use: `use support::prelude::*;`.
 pub mod prelude {
