@@ -13,7 +13,15 @@
 //! |---|---|
 //! | `/{n}` (1 ≤ n ≤ 999) | `302 Found` to `/episodes/show/{n}/{slug}`, like `talkpython.fm/{n}` |
 //! | `/episodes/show/{n}/{slug}` | after the latency, an HTML page whose one `<h1>` is the title |
+//! | `/site/{name}` | one of five home pages (chapter 06), see [`SITES`] |
+//! | `/dstk/street2coordinates/{zip}+{country}` | a location service: JSON latitude and longitude (chapter 08) |
+//! | `/sunrise-sunset/json?lat=…&lng=…` | a sun service: today's sunrise, sunset and twilight times (08) |
+//! | `/owm/data/2.5/weather?zip={zip},{country}` | a weather service: current weather (08) |
 //! | anything else | `404 Not Found` |
+//!
+//! The three services of chapter 08 stand in for the ones the course's city API called; they
+//! answer after a latency drawn (by a seeded generator) from [`LOCATION_LATENCIES`],
+//! [`SUN_LATENCIES`] and [`WEATHER_LATENCIES`], and know the places in [`PLACES`].
 //!
 //! The titles are invented for this course (see [`episode_title`]); the server also counts the
 //! pages it served and the most it was serving at once ([`FakeInternet::peak_in_flight`]),
@@ -25,11 +33,13 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -101,6 +111,8 @@ pub struct Builder {
     port: u16,
     latency: Duration,
     slow: HashMap<u32, Duration>,
+    service_scale: f64,
+    seed: u64,
 }
 
 impl Builder {
@@ -114,6 +126,19 @@ impl Builder {
     /// Makes episode `n`'s page take `latency` instead of the default, to play a slow site.
     pub fn slow_episode(mut self, n: u32, latency: Duration) -> Self {
         self.slow.insert(n, latency);
+        self
+    }
+
+    /// Multiplies the latencies of the three city services (default 1.0, the course's own);
+    /// tests use a small scale to run quickly. Must be between 0 and 10.
+    pub fn service_latency_scale(mut self, scale: f64) -> Self {
+        self.service_scale = scale;
+        self
+    }
+
+    /// Seeds the generator that picks each service answer's latency (default 2018).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
         self
     }
 
@@ -132,6 +157,12 @@ impl Builder {
             return Err(Error::InvalidInput(
                 "a fake-internet latency must be at most 60 s".into(),
             ));
+        }
+        if !(0.0..=10.0).contains(&self.service_scale) {
+            return Err(Error::InvalidInput(format!(
+                "the services' latency scale must be between 0 and 10, not {}",
+                self.service_scale
+            )));
         }
         if let Some(n) = self.slow.keys().find(|n| !(1..=LAST_EPISODE).contains(*n)) {
             return Err(Error::InvalidInput(format!(
@@ -152,6 +183,7 @@ impl Builder {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::System(format!("could not read the server's address: {e}")))?;
+        deepen_backlog(&listener);
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::System(format!("could not make the socket non-blocking: {e}")))?;
@@ -161,6 +193,8 @@ impl Builder {
             latency: self.latency,
             slow: self.slow,
             stats: Arc::clone(&stats),
+            service_scale: self.service_scale,
+            rng: Mutex::new(StdRng::seed_from_u64(self.seed)),
         });
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let thread = std::thread::Builder::new()
@@ -187,6 +221,19 @@ struct Site {
     latency: Duration,
     slow: HashMap<u32, Duration>,
     stats: Arc<Stats>,
+    service_scale: f64,
+    rng: Mutex<StdRng>,
+}
+
+impl Site {
+    /// One latency drawn from `choices` (seconds), scaled.
+    fn service_latency(&self, choices: &[f64]) -> Duration {
+        let pick = match self.rng.lock() {
+            Ok(mut rng) => rng.random_range(0..choices.len()),
+            Err(_) => 0,
+        };
+        Duration::from_secs_f64(choices[pick] * self.service_scale)
+    }
 }
 
 /// Counts a page as in progress for as long as it lives.
@@ -240,6 +287,8 @@ impl FakeInternet {
             port: 0,
             latency: DEFAULT_LATENCY,
             slow: HashMap::new(),
+            service_scale: 1.0,
+            seed: 2018,
         }
     }
 
@@ -268,12 +317,12 @@ impl FakeInternet {
         format!("{}/site/{name}", self.base_url())
     }
 
-    /// Episode and site pages served so far (redirects and 404s are not counted).
+    /// Pages and service answers served so far (redirects and 404 pages are not counted).
     pub fn pages_served(&self) -> usize {
         self.stats.served.load(Ordering::SeqCst)
     }
 
-    /// The most episode pages that were being served at the same moment.
+    /// The most pages and service answers that were being served at the same moment.
     pub fn peak_in_flight(&self) -> usize {
         self.stats.peak.load(Ordering::SeqCst)
     }
@@ -319,6 +368,9 @@ fn serve(
             .route("/{n}", get(redirect))
             .route("/episodes/show/{n}/{slug}", get(episode))
             .route("/site/{name}", get(site_home))
+            .route("/dstk/street2coordinates/{key}", get(street2coordinates))
+            .route("/sunrise-sunset/json", get(sunrise_sunset))
+            .route("/owm/data/2.5/weather", get(owm_weather))
             .fallback(not_found)
             .with_state(site);
         let mut graceful = stop.clone();
@@ -379,6 +431,203 @@ async fn site_home(State(site): State<Arc<Site>>, Path(name): Path<String>) -> R
     let _counted = InFlight::enter(&site.stats);
     tokio::time::sleep(site.latency).await;
     Html(page).into_response()
+}
+
+/// A place the city services know: zip code, country code, latitude, longitude, city name,
+/// and its (invented) current weather: description, temperature in kelvin, humidity in %.
+pub type Place = (
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    &'static str,
+    &'static str,
+    f64,
+    u32,
+);
+
+/// The places the fake location and weather services know. 97227 is the course's demo zip
+/// code (Portland, Oregon); the coordinates are the course's cached ones for it.
+pub const PLACES: [Place; 5] = [
+    (
+        "97227",
+        "us",
+        45.50655,
+        -122.733888,
+        "Portland",
+        "light rain",
+        287.15,
+        81,
+    ),
+    (
+        "10001",
+        "us",
+        40.7506,
+        -73.9972,
+        "New York",
+        "clear sky",
+        293.7,
+        52,
+    ),
+    (
+        "60601",
+        "us",
+        41.8858,
+        -87.6181,
+        "Chicago",
+        "broken clouds",
+        283.4,
+        66,
+    ),
+    (
+        "94103",
+        "us",
+        37.7726,
+        -122.4099,
+        "San Francisco",
+        "fog",
+        288.9,
+        90,
+    ),
+    (
+        "78701",
+        "us",
+        30.2711,
+        -97.7437,
+        "Austin",
+        "few clouds",
+        301.2,
+        45,
+    ),
+];
+
+/// Latencies (seconds) of the location service, one drawn per answer. The course's cached
+/// mode drew from 13 measured latencies between 0.288 and 0.536 s, with a mean of 0.410 s;
+/// these 13 have the same range and mean.
+pub const LOCATION_LATENCIES: [f64; 13] = [
+    0.288, 0.536, 0.330, 0.452, 0.371, 0.415, 0.398, 0.467, 0.352, 0.429, 0.386, 0.441, 0.465,
+];
+
+/// Latencies (seconds) of the sun service: the five the course measured (mean 0.535 s).
+pub const SUN_LATENCIES: [f64; 5] = [0.399203, 0.7046, 0.422959, 0.741911, 0.404674];
+
+/// Latencies (seconds) of the weather service. The course has no cached weather (it always
+/// called the real service); these are invented, with a mean of 0.300 s.
+pub const WEATHER_LATENCIES: [f64; 5] = [0.262, 0.317, 0.295, 0.341, 0.285];
+
+/// The mean of a list of latencies, in seconds (0 for an empty list).
+pub fn mean_latency(latencies: &[f64]) -> f64 {
+    if latencies.is_empty() {
+        0.0
+    } else {
+        latencies.iter().sum::<f64>() / latencies.len() as f64
+    }
+}
+
+fn place(zip: &str, country: &str) -> Option<&'static Place> {
+    PLACES
+        .iter()
+        .find(|p| p.0 == zip && p.1.eq_ignore_ascii_case(country))
+}
+
+/// The location service: `{"97227, us": {"latitude": …, "longitude": …}}`, or `null` in place
+/// of the object for a place it does not know (as the Data Science Toolkit answered).
+async fn street2coordinates(State(site): State<Arc<Site>>, Path(key): Path<String>) -> Response {
+    let _counted = InFlight::enter(&site.stats);
+    tokio::time::sleep(site.service_latency(&LOCATION_LATENCIES)).await;
+    let (zip, country) = key.split_once(['+', ' ']).unwrap_or((key.as_str(), ""));
+    let found = place(zip.trim(), country.trim())
+        .map(|p| serde_json::json!({ "latitude": p.2, "longitude": p.3 }));
+    let mut answer = serde_json::Map::new();
+    answer.insert(
+        format!("{}, {}", zip.trim(), country.trim()),
+        found.unwrap_or(serde_json::Value::Null),
+    );
+    axum::Json(serde_json::Value::Object(answer)).into_response()
+}
+
+/// The sun service: today's times (the course's cached answer) for any valid coordinates.
+async fn sunrise_sunset(
+    State(site): State<Arc<Site>>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let _counted = InFlight::enter(&site.stats);
+    tokio::time::sleep(site.service_latency(&SUN_LATENCIES)).await;
+    let coordinate = |name: &str, limit: f64| {
+        query
+            .get(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.abs() <= limit)
+    };
+    if coordinate("lat", 90.0).is_none() || coordinate("lng", 180.0).is_none() {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({ "results": "", "status": "INVALID_REQUEST" })),
+        )
+            .into_response();
+    }
+    axum::Json(serde_json::json!({
+        "results": {
+            "sunrise": "06:04:09 AM",
+            "sunset": "08:28:48 PM",
+            "solar_noon": "01:16:28 PM",
+            "day_length": "14:24:39",
+            "civil_twilight_begin": "05:31:10 AM",
+            "civil_twilight_end": "09:01:47 PM",
+            "nautical_twilight_begin": "04:47:35 AM",
+            "nautical_twilight_end": "09:45:22 PM",
+            "astronomical_twilight_begin": "03:53:08 AM",
+            "astronomical_twilight_end": "10:39:49 PM"
+        },
+        "status": "OK"
+    }))
+    .into_response()
+}
+
+/// The weather service: current weather for `zip={zip},{country}`, or a 404 with
+/// `{"cod": "404", "message": "city not found"}`, as OpenWeatherMap answers.
+async fn owm_weather(
+    State(site): State<Arc<Site>>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let _counted = InFlight::enter(&site.stats);
+    tokio::time::sleep(site.service_latency(&WEATHER_LATENCIES)).await;
+    let key = query.get("zip").map(String::as_str).unwrap_or("");
+    let (zip, country) = key.split_once(',').unwrap_or((key, "us"));
+    match place(zip.trim(), country.trim()) {
+        Some(&(_, _, lat, lon, city, description, kelvin, humidity)) => {
+            axum::Json(serde_json::json!({
+                "coord": { "lon": lon, "lat": lat },
+                "weather": [{ "main": description, "description": description }],
+                "main": { "temp": kelvin, "pressure": 1016, "humidity": humidity },
+                "wind": { "speed": 3.6, "deg": 250 },
+                "clouds": { "all": 40 },
+                "name": city
+            }))
+            .into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({ "cod": "404", "message": "city not found" })),
+        )
+            .into_response(),
+    }
+}
+
+/// Lets the kernel queue up to 4,096 connections waiting to be accepted (the standard
+/// library asks for 128), so thousands of clients connecting at once are not turned away.
+pub(crate) fn deepen_backlog(listener: &TcpListener) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `listen` on a socket this listener owns and keeps open; calling it again on
+        // a listening socket only changes the backlog.
+        unsafe {
+            libc::listen(listener.as_raw_fd(), 4096);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = listener;
 }
 
 async fn not_found() -> impl IntoResponse {

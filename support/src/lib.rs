@@ -21,6 +21,7 @@
 //! - [`python`]: running the course's Python programs beside the Rust ones (02).
 //! - [`process`]: worker programs run as separate processes, and a check that none is left (05).
 //! - [`titles`]: the course's `get_title` with the standard library only, shared with a worker (06).
+//! - [`city`], [`load`]: the city API's services and server, and a load generator (08).
 //! - [`machine`]: what the numbers were measured on.
 //! - [`exercises`], [`solutions`]: checkers for the end-of-chapter exercises, and tested
 //!   reference answers.
@@ -35,11 +36,13 @@
 //!   [`Result`] with a message that says what to change.
 
 pub mod chart;
+pub mod city;
 pub mod claims;
 pub mod cpu;
 pub mod error;
 pub mod exercises;
 pub mod internet;
+pub mod load;
 pub mod machine;
 pub mod process;
 pub mod python;
@@ -61,6 +64,8 @@ pub(crate) fn process_test_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Re-exported for the same reason as [`rayon`]: the web framework of chapter 08.
+pub use axum;
 /// Re-exported for the same reason as [`rayon`]: streams and their combinators.
 pub use futures_util;
 /// Re-exported for the same reason as [`rayon`]: seeded random numbers.
@@ -85,8 +90,8 @@ pub use tokio_util;
 pub mod prelude {
     pub use crate::Error;
     pub use crate::chart::{
-        Figure, Series, bar_chart, bar_chart_with_note, cpu_chart, speedup_chart, timeline_chart,
-        trend_chart,
+        Figure, Series, bar_chart, bar_chart_with_note, cpu_chart, scaling_chart, speedup_chart,
+        timeline_chart, trend_chart,
     };
     pub use crate::claims::Claims;
     pub use crate::cpu::{CpuTrace, sample_cpu};

@@ -14,6 +14,16 @@ use std::time::Duration;
 /// Fetches `url` (`http://host:port/path`), following up to five redirects, and returns the
 /// body of the final page. Errors for other schemes, bad responses and non-2xx statuses.
 pub fn fetch(url: &str) -> io::Result<String> {
+    let (status, body) = fetch_with_status(url)?;
+    if !(200..300).contains(&status) {
+        return Err(io::Error::other(format!("{url} answered {status}")));
+    }
+    Ok(body)
+}
+
+/// Like [`fetch`], but returns the final status with the body instead of failing on a status
+/// that is not 2xx (a JSON service may explain a 404 in its body).
+pub fn fetch_with_status(url: &str) -> io::Result<(u16, String)> {
     let mut url = url.to_string();
     for _ in 0..=5 {
         let rest = url
@@ -55,13 +65,11 @@ pub fn fetch(url: &str) -> io::Result<String> {
             };
             continue;
         }
-        if !(200..300).contains(&status) {
-            return Err(io::Error::other(format!("{url} answered {status}")));
-        }
-        return Ok(match header("transfer-encoding") {
+        let body = match header("transfer-encoding") {
             Some(te) if te.eq_ignore_ascii_case("chunked") => dechunk(body),
             _ => body.to_string(),
-        });
+        };
+        return Ok((status, body));
     }
     Err(io::Error::other(format!("too many redirects from {url}")))
 }

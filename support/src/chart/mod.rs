@@ -11,12 +11,14 @@
 
 mod bars;
 mod cpu;
+mod scaling;
 mod speedup;
 mod timeline;
 mod trend;
 
 pub use bars::{bar_chart, bar_chart_with_note, draw_bars};
 pub use cpu::{cpu_chart, draw_cpu};
+pub use scaling::{draw_scaling, scaling_chart};
 pub use speedup::{draw_speedup, speedup_chart};
 pub use timeline::{draw_timeline, timeline_chart};
 pub use trend::{draw_trend, trend_chart};

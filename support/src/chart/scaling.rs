@@ -1,0 +1,97 @@
+//! How a measure grows with load: lines with markers on log–log axes (chapter 08's
+//! requests per second and latency against the number of connections).
+
+use super::{FONT, Figure, Series, colour, render};
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Draws each series as a line with markers, both axes on a log scale, labelled `x_desc` and
+/// `y_desc`. Series whose name starts with `"bound"` are drawn as thin lines
+/// without markers (a limit to compare against, not a measurement).
+pub fn draw_scaling<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    if series.is_empty() {
+        return Err(Error::Empty("series"));
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for s in series {
+        s.check()?;
+        for &(x, y) in &s.points {
+            if x <= 0.0 || y <= 0.0 {
+                return Err(Error::InvalidInput(format!(
+                    "a log axis needs positive values; series {:?} has ({x}, {y})",
+                    s.name
+                )));
+            }
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    area.fill(&WHITE)?;
+    let mut chart = super::frame(area, title, 64).build_cartesian_2d(
+        (x0 / 1.5..x1 * 1.5).log_scale(),
+        (y0 / 2.0..y1 * 2.0).log_scale(),
+    )?;
+    let number = |v: &f64| {
+        if *v >= 1.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style((FONT, 14))
+        .label_style((FONT, 13))
+        .x_label_formatter(&number)
+        .y_label_formatter(&number)
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let c = colour(i);
+        if s.name.starts_with("bound") {
+            chart
+                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(1)))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], c.stroke_width(1)));
+        } else {
+            chart.draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?;
+            chart
+                .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 6, y), 4, c.filled()));
+        }
+    }
+    super::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    Ok(())
+}
+
+/// A log–log scaling chart as a [`Figure`].
+///
+/// ```
+/// use support::chart::{scaling_chart, Series};
+/// let measured = Series::new("async", [(20.0, 21.0), (200.0, 205.0), (2000.0, 1500.0)]);
+/// let bound = Series::new("bound: connections / latency", [(20.0, 21.2), (2000.0, 2116.0)]);
+/// let figure = scaling_chart("Throughput", "connections", "requests per second", &[measured, bound])?;
+/// assert!(figure.svg().contains("Throughput"));
+/// assert!(scaling_chart("t", "x", "y", &[Series::new("bad", [(0.0, 1.0)])]).is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn scaling_chart(title: &str, x_desc: &str, y_desc: &str, series: &[Series]) -> Result<Figure> {
+    render(title, 440, |root| {
+        draw_scaling(root, title, x_desc, y_desc, series)
+    })
+}
