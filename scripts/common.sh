@@ -1,6 +1,8 @@
 # Shared by the scripts in this folder: paths, versions and how progress is printed.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.venv"
+# The Python environment that holds JupyterLab and the kernel spec: the project's own .venv,
+# or an existing one named by COURSE_VENV (Binder points it at the environment its Jupyter runs in).
+VENV="${COURSE_VENV:-$ROOT/.venv}"
 EVCXR_VERSION="0.22.0"      # the kernel; needs Rust >= MIN_RUST
 MIN_RUST="1.95.0"
 MIN_PYTHON="3.9"

@@ -9,6 +9,10 @@
                                        (consecutive execution counts, volatile metadata stripped);
                                        a notebook that fails is left untouched.
   notebooks.py check   [NOTEBOOK ...]  static checks of the committed notebooks, no kernel.
+  notebooks.py warm    NOTEBOOK        run one notebook once from notebooks/ (so evcxr.toml and
+                                       the `:dep` paths apply) to fill evcxr's build cache; fail
+                                       on any problem; report the first cell's time and the peak
+                                       memory (Binder's postBuild warms the image with it).
 
 With no NOTEBOOK, every notebooks/NN-*.ipynb is used, in order.
 
@@ -25,8 +29,10 @@ import copy
 import json
 import pathlib
 import re
+import os
 import statistics
 import sys
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -181,6 +187,62 @@ class Run:
             raise SystemExit(f"{self.path.name}: could not set {STRICT_PANICS}: {found}")
 
 
+class PeakMemory:
+    """Samples the resident memory of a process and all its descendants (the kernel, and the
+    cargo and rustc processes it starts) every 0.2 s, from /proc; keeps the largest sum seen.
+    Reports 0 where /proc is missing (not Linux)."""
+
+    def __init__(self, pid: int | None):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        if self.pid and os.path.isdir("/proc"):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _tree_rss(self) -> int:
+        parents, rss = {}, {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+                rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError, ValueError):
+                continue
+        tree, frontier = {self.pid}, [self.pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+            tree.update(children)
+            frontier += children
+        return sum(rss.get(p, 0) for p in tree)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self._tree_rss())
+
+    @property
+    def mib(self) -> float:
+        return self.peak / 2**20
+
+
+def kernel_pid(client) -> int | None:
+    """The kernel process's id (jupyter_client's local provisioner), if it can be found."""
+    try:
+        return client.km.provisioner.process.pid
+    except AttributeError:
+        return None
+
+
 def short(path: pathlib.Path) -> str:
     return path.stem
 
@@ -195,7 +257,7 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
         run = Run(path)
         started = time.monotonic()
         print(f"== {short(path)}: starting a fresh kernel", flush=True)
-        with run.client.setup_kernel():
+        with run.client.setup_kernel(), PeakMemory(kernel_pid(run.client)) as memory:
             run.strict()
             cells = code_cells(run.nb)
             # The second pass re-runs copies in the same kernel, as a reader re-running cells would.
@@ -222,7 +284,11 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
                 for row in rows:
                     if row["notebook"] == path.name and (row["pass"], row["cell"]) == (pass_no, number):
                         row["ok"] = False
-        print(f"   {short(path)}: {time.monotonic() - started:.1f} s in all", flush=True)
+        print(f"   {short(path)}: {time.monotonic() - started:.1f} s in all; peak memory of the "
+              f"kernel and its compilers {memory.mib:.0f} MiB", flush=True)
+        for row in rows:
+            if row["notebook"] == path.name:
+                row["peak_mib"] = round(memory.mib)
 
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(rows, indent=1) + "\n")
@@ -238,14 +304,15 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT) -> int:
 def summary(rows: list[dict]) -> None:
     print()
     print(f"{'notebook':<28} {'cells':>5} {'1st cell':>9} {'median':>8} {'max':>8} "
-          f"{'pass 1':>8} {'pass 2':>8}")
+          f"{'pass 1':>8} {'pass 2':>8} {'peak mem':>9}")
     books = sorted({r["notebook"] for r in rows})
     for book in books:
         first = [r["seconds"] for r in rows if r["notebook"] == book and r["pass"] == 1]
         second = [r["seconds"] for r in rows if r["notebook"] == book and r["pass"] == 2]
         later = first[1:] or first
+        peak = max((r.get("peak_mib", 0) for r in rows if r["notebook"] == book), default=0)
         print(f"{book[:28]:<28} {len(first):>5} {first[0]:>8.1f}s {statistics.median(later):>7.2f}s "
-              f"{max(later):>7.2f}s {sum(first):>7.1f}s {sum(second):>7.1f}s")
+              f"{max(later):>7.2f}s {sum(first):>7.1f}s {sum(second):>7.1f}s {peak:>5} MiB")
     total = sum(r["seconds"] for r in rows)
     print(f"{'all notebooks, both passes':<28} {'':>5} {'':>9} {'':>8} {'':>8} {total:>16.1f}s")
     print("(1st cell = kernel's first `:dep` build; median and max are over the later cells of pass 1)")
@@ -295,6 +362,35 @@ def execute(paths: list[pathlib.Path]) -> int:
     return 1 if failed else 0
 
 
+def warm(path: pathlib.Path, max_first_cell: float | None) -> int:
+    """Runs `path` once with notebooks/ as the kernel's working directory; see the module doc."""
+    run = Run(path)
+    run.client.resources = {"metadata": {"path": str(NOTEBOOKS)}}
+    print(f"== warming evcxr's cache with {path.name} (kernel in {NOTEBOOKS.relative_to(ROOT)}/)",
+          flush=True)
+    started, times, found_any = time.monotonic(), [], []
+    with run.client.setup_kernel(), PeakMemory(kernel_pid(run.client)) as memory:
+        run.strict()
+        cells = code_cells(run.nb)
+        for number, (index, cell) in enumerate(cells, 1):
+            seconds, found = run.run_cell(cell, index, label=number)
+            times.append(seconds)
+            print(f"   cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {'ok' if not found else 'FAIL'}",
+                  flush=True)
+            found_any += [f"cell {number}: {f}" for f in found]
+        found_any += [f"cell {number}: {problem}" for number, problem in run.late()]
+    for f in found_any:
+        print(f"   FAILED {f}")
+    first = times[0] if times else 0.0
+    print(f"   first cell {first:.1f} s; all {time.monotonic() - started:.1f} s; "
+          f"peak memory of the kernel and its compilers {memory.mib:.0f} MiB", flush=True)
+    if max_first_cell is not None and first > max_first_cell:
+        print(f"   FAILED the first cell took {first:.1f} s, more than {max_first_cell:.0f} s: "
+              "the cache did not serve it")
+        return 1
+    return 1 if found_any else 0
+
+
 def check(paths: list[pathlib.Path]) -> int:
     import nbformat
 
@@ -321,6 +417,13 @@ def check(paths: list[pathlib.Path]) -> int:
         if charts == 0:
             problems.append(f"{name}: no chart in the committed outputs")
         print(f"{name}: {len(counts)} code cells, {charts} charts")
+    readme = (ROOT / "README.md").read_text()
+    for path in paths:
+        if path.parent == NOTEBOOKS:
+            if f"(notebooks/{path.name})" not in readme:
+                problems.append(f"{path.name}: no row in the README's contents")
+            if f"urlpath=lab/tree/notebooks/{path.name})" not in readme:
+                problems.append(f"{path.name}: no Binder link in the README's contents")
     for p in problems:
         print("PROBLEM", p)
     print(f"{len(paths)} notebooks checked, {len(problems)} problems")
@@ -329,11 +432,18 @@ def check(paths: list[pathlib.Path]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["test", "execute", "check"])
+    parser.add_argument("command", choices=["test", "execute", "check", "warm"])
     parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--report", type=pathlib.Path, default=REPORT,
                         help=f"where `test` writes per-cell timings (default {REPORT.relative_to(ROOT)})")
+    parser.add_argument("--max-first-cell", type=float, default=None,
+                        help="`warm` fails if the first cell takes longer (seconds)")
     args = parser.parse_args()
+    if args.command == "warm":
+        if len(args.notebooks) != 1:
+            print("warm takes exactly one notebook", file=sys.stderr)
+            return 2
+        return warm(pathlib.Path(args.notebooks[0]).resolve(), args.max_first_cell)
     paths = notebook_paths(args.notebooks)
     if not paths:
         print("no notebooks found", file=sys.stderr)

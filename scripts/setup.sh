@@ -5,9 +5,12 @@
 #   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
 #     version is already installed (about 8 minutes on 2 cores, once per machine);
 #   - registers the kernel inside .venv, never in your global Jupyter.
+# COURSE_VENV=/path/to/env uses an existing Python environment instead of .venv (Binder's
+# postBuild points it at the environment Binder's Jupyter runs in).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
+venv_name="${VENV#"$ROOT"/}"
 
 # --- Rust ----------------------------------------------------------------------------------
 command -v cargo >/dev/null && command -v rustc >/dev/null ||
@@ -34,12 +37,12 @@ version_at_least "$py_version" "$MIN_PYTHON" ||
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null ||
     die "Python's venv module is missing. Fix (Debian/Ubuntu): apt install python3-venv"
-  step "Creating the project's Python environment in .venv"
+  step "Creating the project's Python environment in $venv_name"
   "$PYTHON" -m venv "$VENV"
 fi
 wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
-  step "Installing JupyterLab, nbclient and uvloop into .venv (requirements.txt; about a minute)"
+  step "Installing JupyterLab, nbclient and uvloop into $venv_name (requirements.txt; about a minute)"
   "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q -r requirements.txt
   echo "$wanted" > "$VENV/.requirements.sha256"
 fi
@@ -53,7 +56,7 @@ if ! cargo install --list | grep -qx "evcxr_jupyter v$EVCXR_VERSION:"; then
 fi
 kernel_dir="$VENV/share/jupyter/kernels/rust"
 if ! grep -qs "\"$CARGO_BIN/evcxr_jupyter\"" "$kernel_dir/kernel.json"; then
-  step "Registering the Rust kernel inside .venv (not in your global Jupyter)"
+  step "Registering the Rust kernel inside $venv_name (not in your global Jupyter)"
   JUPYTER_PATH="$VENV/share/jupyter" "$CARGO_BIN/evcxr_jupyter" --install >/dev/null
   note "kernel spec: ${kernel_dir#"$ROOT"/}"
 fi
