@@ -1,5 +1,5 @@
 # The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
-.PHONY: lab test execute check setup
+.PHONY: lab test execute check setup browser-test binder-check
 
 ## Open the course in JupyterLab.
 lab: setup
@@ -17,6 +17,14 @@ execute: setup
 ## Static check of the committed notebooks (no kernel).
 check: setup
 	@.venv/bin/python scripts/notebooks.py check $(NOTEBOOKS)
+
+## Chapter 01 in JupyterLab, driven by headless Chromium (part of `make test`).
+browser-test: setup
+	@scripts/browser-test.sh
+
+## Binder's postBuild with a throwaway HOME, then a warm first cell (part of `make test`).
+binder-check: setup
+	@scripts/binder-check.sh
 
 setup:
 	@scripts/setup.sh

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test, in order of speed: formatting, lints, the support crate's unit and doc tests,
-# the committed notebooks' static check, a self-test of the notebook harness, then every notebook run headless through the real
-# evcxr kernel, twice in the same kernel (scripts/notebooks.py test). Stops at the first failure.
+# the committed notebooks' static check, a self-test of the notebook harness, every notebook run
+# headless through the real evcxr kernel, twice in the same kernel (scripts/notebooks.py test),
+# chapter 01 run in JupyterLab in headless Chromium (scripts/browser-test.sh), and Binder's
+# postBuild with a throwaway HOME (scripts/binder-check.sh). Stops at the first failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
@@ -19,4 +21,6 @@ timed "cargo test (support: unit and doc tests)" cargo test --workspace --locked
 timed "static check of the committed notebooks" "$VENV/bin/python" scripts/notebooks.py check
 timed "the notebook harness catches what it should (self-test)" "$VENV/bin/python" scripts/test_harness.py
 timed "notebooks through the evcxr kernel" "$VENV/bin/python" scripts/notebooks.py test
+timed "the course in a real browser (JupyterLab, headless Chromium)" scripts/browser-test.sh
+timed "Binder: postBuild with a throwaway HOME, then a fresh kernel's first cell" scripts/binder-check.sh
 step "All tests passed in $((SECONDS - started)) s"
