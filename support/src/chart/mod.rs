@@ -125,6 +125,32 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 0, 0),       // black
 ];
 
+/// The smallest and largest x and y over every point of `series`, as `(x0, x1, y0, y1)`, for a
+/// chart with a log-scaled y axis (and x axis too, if `log_x`): errors for no series, a series
+/// with no points or a non-finite value, and a value a log axis cannot show (zero or negative).
+pub(crate) fn log_bounds(series: &[Series], log_x: bool) -> Result<(f64, f64, f64, f64)> {
+    if series.is_empty() {
+        return Err(Error::Empty("series"));
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for s in series {
+        s.check()?;
+        for &(x, y) in &s.points {
+            if y <= 0.0 || (log_x && x <= 0.0) {
+                return Err(Error::InvalidInput(format!(
+                    "a log axis needs positive values; series {:?} has ({x}, {y})",
+                    s.name
+                )));
+            }
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    Ok((x0, x1, y0, y1))
+}
+
 /// The palette colour for the `i`-th series (cycling).
 pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]

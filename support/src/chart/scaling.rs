@@ -2,7 +2,7 @@
 //! requests per second and latency against the number of connections).
 
 use super::{FONT, Figure, Series, colour, render};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,25 +19,7 @@ pub fn draw_scaling<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    if series.is_empty() {
-        return Err(Error::Empty("series"));
-    }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for s in series {
-        s.check()?;
-        for &(x, y) in &s.points {
-            if x <= 0.0 || y <= 0.0 {
-                return Err(Error::InvalidInput(format!(
-                    "a log axis needs positive values; series {:?} has ({x}, {y})",
-                    s.name
-                )));
-            }
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-        }
-    }
+    let (x0, x1, y0, y1) = super::log_bounds(series, true)?;
     area.fill(&WHITE)?;
     let mut chart = super::frame(area, title, 64).build_cartesian_2d(
         (x0 / 1.5..x1 * 1.5).log_scale(),

@@ -1,7 +1,7 @@
 //! Long-run trends on a logarithmic axis (the microprocessor data of chapter 01).
 
 use super::{FONT, Figure, Series, colour, render};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -16,25 +16,7 @@ pub fn draw_trend<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    if series.is_empty() {
-        return Err(Error::Empty("series"));
-    }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for s in series {
-        s.check()?;
-        for &(x, y) in &s.points {
-            if y <= 0.0 {
-                return Err(Error::InvalidInput(format!(
-                    "a log axis needs positive values; series {:?} has {y}",
-                    s.name
-                )));
-            }
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-        }
-    }
+    let (x0, x1, y0, y1) = super::log_bounds(series, false)?;
     area.fill(&WHITE)?;
     let (plot, footer) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(26));
     let mut chart = super::frame(&plot, title, 64)
