@@ -24,7 +24,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -379,15 +379,7 @@ impl AppServer {
     /// Starts serving `app` with `workers` worker threads (at least 1).
     pub fn start(app: axum::Router, workers: usize) -> Result<AppServer> {
         let workers = crate::error::workers(workers)?;
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .map_err(|e| Error::System(format!("could not listen on 127.0.0.1: {e}")))?;
-        crate::internet::deepen_backlog(&listener);
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::System(format!("could not make the socket non-blocking: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::System(format!("could not read the server's address: {e}")))?;
+        let (listener, addr) = crate::internet::listen_on_loopback(0, "the app server")?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("app-server")
@@ -438,12 +430,7 @@ impl AppServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .map_err(|_| Error::System("the app server's thread panicked".into()))?,
-            None => Ok(()),
-        }
+        crate::internet::join_server(self.thread.take(), "the app server")
     }
 }
 

@@ -169,24 +169,7 @@ impl Builder {
                 "episode {n} does not exist: episodes are numbered 1 to {LAST_EPISODE}"
             )));
         }
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).map_err(|e| {
-            Error::System(format!(
-                "the fake internet could not listen on 127.0.0.1:{}: {e}{}",
-                self.port,
-                if e.kind() == std::io::ErrorKind::AddrInUse {
-                    " (the port is in use: pick another, or 0 for any free port)"
-                } else {
-                    ""
-                }
-            ))
-        })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::System(format!("could not read the server's address: {e}")))?;
-        deepen_backlog(&listener);
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::System(format!("could not make the socket non-blocking: {e}")))?;
+        let (listener, addr) = listen_on_loopback(self.port, "the fake internet")?;
 
         let stats = Arc::new(Stats::default());
         let site = Arc::new(Site {
@@ -335,12 +318,7 @@ impl FakeInternet {
 
     fn shutdown(&mut self) -> Result<()> {
         let _ = self.stop.send(true);
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .map_err(|_| Error::System("the fake-internet server thread panicked".into()))?,
-            None => Ok(()),
-        }
+        join_server(self.thread.take(), "the fake-internet server")
     }
 }
 
@@ -614,9 +592,42 @@ async fn owm_weather(
     }
 }
 
+/// Binds `127.0.0.1:{port}` (0: any free port) for `who` (named in errors), with a deep
+/// backlog, non-blocking (ready for tokio), and returns it with its address.
+pub(crate) fn listen_on_loopback(port: u16, who: &str) -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| {
+        Error::System(format!(
+            "{who} could not listen on 127.0.0.1:{port}: {e}{}",
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (the port is in use: pick another, or 0 for any free port)"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::System(format!("could not read the server's address: {e}")))?;
+    deepen_backlog(&listener);
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::System(format!("could not make the socket non-blocking: {e}")))?;
+    Ok((listener, addr))
+}
+
+/// Joins a server's thread (if it is still there) and passes on how the server ended.
+pub(crate) fn join_server(thread: Option<JoinHandle<Result<()>>>, who: &str) -> Result<()> {
+    match thread {
+        Some(thread) => thread
+            .join()
+            .map_err(|_| Error::System(format!("{who}'s thread panicked")))?,
+        None => Ok(()),
+    }
+}
+
 /// Lets the kernel queue up to 4,096 connections waiting to be accepted (the standard
 /// library asks for 128), so thousands of clients connecting at once are not turned away.
-pub(crate) fn deepen_backlog(listener: &TcpListener) {
+fn deepen_backlog(listener: &TcpListener) {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
