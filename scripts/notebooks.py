@@ -95,7 +95,7 @@ def late_output_client():
     cell's reply. nbclient then reads them while polling for the *next* cell and drops them,
     because their parent request is not the current one; a broken cell would pass. This client
     files such lines under their request's id instead (`stray`), for the harness to attribute.
-    Overrides a private method of nbclient 0.11 (pinned in requirements.txt)."""
+    Overrides a private method of nbclient 0.11 (pinned in binder/requirements.txt)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionComplete
     from nbclient.util import ensure_async

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the course needs and is missing, and nothing else: safe to run again and again.
 #   - checks Rust (>= 1.95) and its rust-src component (evcxr's type inference reads it);
-#   - creates a project-local Python venv (.venv) with the pinned JupyterLab, nbclient and uvloop;
+#   - creates a project-local Python venv (.venv) with the pinned JupyterLab, nbclient and uvloop
+#     (binder/requirements.txt, the one list of them: Binder installs the same file);
 #   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
 #     version is already installed (about 8 minutes on 2 cores, once per machine);
 #   - registers the kernel inside .venv, never in your global Jupyter.
@@ -40,10 +41,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   step "Creating the project's Python environment in $venv_name"
   "$PYTHON" -m venv "$VENV"
 fi
-wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
+# On Binder, repo2docker has already installed this file into COURSE_VENV: pip finds every pin
+# satisfied and changes nothing (a few seconds).
+requirements="binder/requirements.txt"
+wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
-  step "Installing JupyterLab, nbclient and uvloop into $venv_name (requirements.txt; about a minute)"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q -r requirements.txt
+  step "Installing JupyterLab, nbclient and uvloop into $venv_name ($requirements; about a minute the first time)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q -r "$requirements" ||
+    die "pip could not install $requirements into $venv_name (see its message above)"
   echo "$wanted" > "$VENV/.requirements.sha256"
 fi
 
