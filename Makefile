@@ -1,5 +1,5 @@
 # The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
-.PHONY: lab test execute check setup browser-test binder-check
+.PHONY: lab test execute check setup browser-test binder-check repo2docker-check
 
 ## Open the course in JupyterLab.
 lab: setup
@@ -25,6 +25,10 @@ browser-test: setup
 ## Binder's postBuild with a throwaway HOME, then a warm first cell (part of `make test`).
 binder-check: setup
 	@scripts/binder-check.sh
+
+## The Dockerfile mybinder.org's repo2docker would build, checked without Docker (part of `make test`).
+repo2docker-check:
+	@scripts/repo2docker-check.sh
 
 setup:
 	@scripts/setup.sh

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every test, in order of speed: formatting, lints, the support crate's unit and doc tests,
-# the committed notebooks' static check, a self-test of the notebook harness, every notebook run
-# headless through the real evcxr kernel, twice in the same kernel (scripts/notebooks.py test),
-# chapter 01 run in JupyterLab in headless Chromium (scripts/browser-test.sh), and Binder's
-# postBuild with a throwaway HOME (scripts/binder-check.sh). Stops at the first failure.
+# the committed notebooks' static check, the Dockerfile mybinder.org's repo2docker would build
+# (scripts/repo2docker-check.sh, with its self-test), a self-test of the notebook harness, every
+# notebook run headless through the real evcxr kernel, twice in the same kernel
+# (scripts/notebooks.py test), chapter 01 run in JupyterLab in headless Chromium
+# (scripts/browser-test.sh), and Binder's postBuild with a throwaway HOME
+# (scripts/binder-check.sh). Stops at the first failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
@@ -19,6 +21,7 @@ timed "cargo fmt --check" cargo fmt --all -- --check
 timed "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets --locked -- -D warnings
 timed "cargo test (support: unit and doc tests)" cargo test --workspace --locked
 timed "static check of the committed notebooks" "$VENV/bin/python" scripts/notebooks.py check
+timed "Binder: the Dockerfile repo2docker would build, on mybinder.org's rules (and its self-test)" scripts/repo2docker-check.sh
 timed "the notebook harness catches what it should (self-test)" "$VENV/bin/python" scripts/test_harness.py
 timed "notebooks through the evcxr kernel" "$VENV/bin/python" scripts/notebooks.py test
 timed "the course in a real browser (JupyterLab, headless Chromium)" scripts/browser-test.sh
