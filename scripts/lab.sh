@@ -13,4 +13,4 @@ fi
 step "Starting JupyterLab on notebooks/ (the first cell of a chapter compiles for a minute the first time)"
 [ "${#extra[@]}" -eq 0 ] ||
   note "running as root: passing --allow-root to JupyterLab (it refuses to run as root otherwise)"
-exec "$VENV/bin/jupyter" lab --notebook-dir="$ROOT/notebooks" "${extra[@]}" "$@"
+exec "$VENV/bin/jupyter" lab --notebook-dir="$ROOT/notebooks" ${extra[@]+"${extra[@]}"} "$@"

@@ -5,7 +5,10 @@
 #     (binder/requirements.txt, the one list of them: Binder installs the same file);
 #   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
 #     version is already installed (about 8 minutes on 2 cores, once per machine);
-#   - registers the kernel inside .venv, never in your global Jupyter.
+#   - registers the kernel inside .venv, never in your global Jupyter;
+#   - trusts the course's own notebooks (notebooks/NN-*.ipynb), so JupyterLab shows their charts
+#     on opening, with a key and signature database inside .venv, again never your global
+#     Jupyter's; signed again only when a notebook changed (git pull, make execute).
 # COURSE_VENV=/path/to/env uses an existing Python environment instead of .venv (Binder's
 # postBuild points it at the environment Binder's Jupyter runs in).
 set -euo pipefail
@@ -64,5 +67,46 @@ if ! grep -qs "\"$CARGO_BIN/evcxr_jupyter\"" "$kernel_dir/kernel.json"; then
   step "Registering the Rust kernel inside $venv_name (not in your global Jupyter)"
   JUPYTER_PATH="$VENV/share/jupyter" "$CARGO_BIN/evcxr_jupyter" --install >/dev/null
   note "kernel spec: ${kernel_dir#"$ROOT"/}"
+fi
+# --- Trust the course's notebooks ----------------------------------------------------------
+# Every chart is an image/svg+xml output, and JupyterLab renders SVG only from trusted outputs;
+# a notebook not executed in this server is untrusted, so its charts would show as text until
+# re-run. `jupyter trust` signs the committed notebooks with a key and a signature database kept
+# in the venv, and a config file in the venv points JupyterLab (any Jupyter app run from the
+# venv: jupyter_config.json is read by all of them) at the same two files. Nothing is written to
+# your global Jupyter (JUPYTER_DATA_DIR is the venv's for `jupyter trust`, which would otherwise
+# create ~/.local/share/jupyter). On Binder, COURSE_VENV is the image's environment.
+jupyter_data="$VENV/share/jupyter"
+trust_db="$jupyter_data/nbsignatures.db"
+trust_secret="$jupyter_data/notebook_secret"
+trust_config="$VENV/etc/jupyter/jupyter_config.json"
+if ! grep -qsF "\"db_file\": \"$trust_db\"" "$trust_config" ||
+   ! grep -qsF "\"secret_file\": \"$trust_secret\"" "$trust_config"; then
+  # Merged into the file, in case the environment already has one (Binder's might).
+  "$VENV/bin/python" - "$trust_config" "$trust_db" "$trust_secret" <<'PY' ||
+import json, pathlib, sys
+path, db_file, secret_file = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+config = json.loads(path.read_text()) if path.exists() else {}
+config.setdefault("NotebookNotary", {}).update(db_file=db_file, secret_file=secret_file)
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(json.dumps(config, indent=2) + "\n")
+PY
+    die "could not write ${trust_config#"$ROOT"/} (JupyterLab's notebook-trust settings)"
+fi
+shopt -s nullglob
+notebooks=(notebooks/[0-9][0-9]-*.ipynb)
+shopt -u nullglob
+if [ "${#notebooks[@]}" -gt 0 ]; then
+  signed="$(sha256sum "${notebooks[@]}" | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$VENV/.trusted-notebooks.sha256" 2>/dev/null)" != "$signed" ] ||
+     [ ! -s "$trust_db" ] || [ ! -s "$trust_secret" ]; then
+    mkdir -p "$jupyter_data"
+    JUPYTER_DATA_DIR="$jupyter_data" "$VENV/bin/jupyter" trust \
+      --NotebookNotary.db_file="$trust_db" --NotebookNotary.secret_file="$trust_secret" \
+      "${notebooks[@]}" > "$VENV/.trust.log" 2>&1 ||
+      { cat "$VENV/.trust.log" >&2; die "jupyter trust failed on the course's notebooks (its output is above)"; }
+    echo "$signed" > "$VENV/.trusted-notebooks.sha256"
+    step "Trusted the course's ${#notebooks[@]} notebooks, so JupyterLab shows their charts on opening (key and signatures: ${jupyter_data#"$ROOT"/})"
+  fi
 fi
 step "Set-up complete: Rust $rust_version, Python $py_version, evcxr_jupyter $EVCXR_VERSION"
