@@ -22,7 +22,8 @@
 //! - [`process`]: worker programs run as separate processes, and a check that none is left (05).
 //! - [`titles`]: the course's `get_title` with the standard library only, shared with a worker (06).
 //! - [`city`], [`load`]: the city API's services and server, and a load generator (08).
-//! - [`machine`]: what the numbers were measured on.
+//! - [`machine`]: what the numbers were measured on, and [`Count`](machine::Count)s of this
+//!   process's threads and children that say "not available" where the system cannot tell.
 //! - [`exercises`], [`solutions`]: checkers for the end-of-chapter exercises, and tested
 //!   reference answers.
 //!
@@ -96,7 +97,7 @@ pub mod prelude {
     pub use crate::claims::Claims;
     pub use crate::cpu::{CpuTrace, sample_cpu};
     pub use crate::internet::FakeInternet;
-    pub use crate::machine::{Machine, threads_in_process};
+    pub use crate::machine::{Count, Machine, threads_in_process};
     pub use crate::record::{Recorder, Span, lane_extents};
     pub use crate::rt::{block_on, block_on_workers};
     pub use crate::table::Table;

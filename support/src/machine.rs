@@ -93,13 +93,17 @@ impl Machine {
 }
 
 /// How many threads this process has right now (the notebook's kernel, when called from a
-/// cell): the way to check that a cell left no thread behind. Linux only (it reads
-/// `/proc/self/status`); elsewhere [`Error::Unavailable`](crate::Error::Unavailable).
+/// cell): the way to check that a cell left no thread behind.
+///
+/// On Linux it reads `/proc/self/status`; on macOS it asks the kernel with `proc_pidinfo`
+/// (`PROC_PIDTASKINFO`). Elsewhere (Windows, the BSDs) it returns
+/// [`Error::Unavailable`](crate::Error::Unavailable). A cell that must not fail there uses
+/// [`Count::threads_in_process`] instead.
 ///
 /// ```
 /// std::thread::scope(|s| {
 ///     s.spawn(|| {
-///         // On Linux: this thread and the one that started it, at least.
+///         // On Linux and macOS: this thread and the one that started it, at least.
 ///         if let Ok(now) = support::machine::threads_in_process() {
 ///             assert!(now >= 2);
 ///         }
@@ -107,14 +111,266 @@ impl Machine {
 /// });
 /// ```
 pub fn threads_in_process() -> crate::Result<usize> {
+    platform_threads()
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn platform_threads() -> crate::Result<usize> {
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
         crate::Error::Unavailable(format!(
             "cannot count threads here (/proc/self/status: {e})"
         ))
     })?;
+    threads_from_status(&status)
+}
+
+/// The thread count in the text of a Linux `/proc/<pid>/status` file (its `Threads:` line).
+#[cfg(any(target_os = "linux", target_os = "android", test))]
+fn threads_from_status(status: &str) -> crate::Result<usize> {
     status
         .lines()
         .find_map(|line| line.strip_prefix("Threads:"))
         .and_then(|n| n.trim().parse().ok())
         .ok_or_else(|| crate::Error::System("/proc/self/status has no Threads: line".into()))
+}
+
+/// macOS: `proc_pidinfo(PROC_PIDTASKINFO)` on this process fills a `proc_taskinfo`, whose
+/// `pti_threadnum` is the number of threads. Written for macOS but not compiled or run by the
+/// course's tests, which run on Linux.
+#[cfg(target_os = "macos")]
+fn platform_threads() -> crate::Result<usize> {
+    let size = std::mem::size_of::<libc::proc_taskinfo>() as libc::c_int;
+    // SAFETY: `proc_taskinfo` holds only integers, so all-zero bytes are a valid value of it.
+    // `proc_pidinfo` writes at most `size` bytes, the size of `info`, into the buffer we pass,
+    // which is `info` itself, borrowed mutably for the length of the call only; it asks about
+    // this process (`getpid` cannot fail).
+    let (written, info) = unsafe {
+        let mut info: libc::proc_taskinfo = std::mem::zeroed();
+        let written = libc::proc_pidinfo(
+            libc::getpid(),
+            libc::PROC_PIDTASKINFO,
+            0,
+            (&raw mut info).cast::<libc::c_void>(),
+            size,
+        );
+        (written, info)
+    };
+    if written != size {
+        return Err(crate::Error::Unavailable(format!(
+            "cannot count threads here (proc_pidinfo returned {written}, not {size}: {})",
+            std::io::Error::last_os_error()
+        )));
+    }
+    usize::try_from(info.pti_threadnum)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            crate::Error::System(format!(
+                "proc_pidinfo counted {} threads in this process",
+                info.pti_threadnum
+            ))
+        })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
+fn platform_threads() -> crate::Result<usize> {
+    Err(crate::Error::Unavailable(format!(
+        "cannot count this process's threads on {} (only on Linux and macOS)",
+        std::env::consts::OS
+    )))
+}
+
+/// What a [`Count`] shows when the system cannot tell.
+pub const NOT_AVAILABLE: &str = "not available on this system";
+
+/// A count the system may not be able to give: this process's threads, or its child
+/// processes. Unlike the [`Result`](crate::Result) of [`threads_in_process`] and
+/// [`child_processes`](crate::process::child_processes), it never fails a cell: it prints as the
+/// number, or as "n/a (not available on this system)", and [`Count::same_as`] turns two of
+/// them into a claim that passes on what it can check.
+///
+/// ```
+/// use support::machine::Count;
+/// let before = Count::threads_in_process();
+/// std::thread::spawn(|| ()).join().unwrap();
+/// println!("threads: {before} before, {} after", Count::threads_in_process());
+/// assert_eq!(Count::Known(3).to_string(), "3");
+/// assert_eq!(Count::NotAvailable.to_string(), "n/a (not available on this system)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// The system gave this number.
+    Known(usize),
+    /// The system cannot count this (no `/proc`, no system call for it, or the call failed).
+    NotAvailable,
+}
+
+impl Count {
+    /// This process's threads now: [`threads_in_process`], or [`Count::NotAvailable`] where
+    /// it fails.
+    pub fn threads_in_process() -> Count {
+        threads_in_process().into()
+    }
+
+    /// This process's child processes now: [`child_processes`](crate::process::child_processes),
+    /// or [`Count::NotAvailable`] where it fails.
+    pub fn child_processes() -> Count {
+        crate::process::child_processes().into()
+    }
+
+    /// The number, when there is one.
+    pub fn get(self) -> Option<usize> {
+        match self {
+            Count::Known(n) => Some(n),
+            Count::NotAvailable => None,
+        }
+    }
+
+    /// This count (taken before) next to `after`, for a claim that nothing was left behind:
+    /// the claim holds when they are equal, or when either is not available (it then says so
+    /// instead of showing numbers), and fails only on two known, different counts.
+    ///
+    /// ```
+    /// use support::claims::Claims;
+    /// use support::machine::Count;
+    /// let threads = Count::threads_in_process();
+    /// std::thread::spawn(|| ()).join().unwrap();   // joined: none is left behind
+    /// let threads = threads.same_as(Count::threads_in_process());
+    /// Claims::new()
+    ///     .claim("no thread is left behind", format!("threads {threads}"), threads.holds())
+    ///     .assert_all();
+    ///
+    /// assert!(!Count::Known(4).same_as(Count::Known(5)).holds());
+    /// let unknown = Count::Known(4).same_as(Count::NotAvailable);
+    /// assert!(unknown.holds());
+    /// assert_eq!(unknown.to_string(), "not available on this system");
+    /// ```
+    pub fn same_as(self, after: Count) -> Unchanged {
+        Unchanged {
+            before: self,
+            after,
+        }
+    }
+}
+
+impl From<crate::Result<usize>> for Count {
+    fn from(result: crate::Result<usize>) -> Count {
+        result.map_or(Count::NotAvailable, Count::Known)
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Known(n) => write!(f, "{n}"),
+            Count::NotAvailable => write!(f, "n/a ({NOT_AVAILABLE})"),
+        }
+    }
+}
+
+/// Two counts of the same thing, before and after some work, from [`Count::same_as`]. It
+/// shows as "12 → 12" (or "12 → 13"), or as "not available on this system" when either count
+/// is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unchanged {
+    /// The count before the work.
+    pub before: Count,
+    /// The count after it.
+    pub after: Count,
+}
+
+impl Unchanged {
+    /// Whether both counts are known (so [`Unchanged::holds`] was really checked).
+    pub fn is_known(&self) -> bool {
+        self.before.get().is_some() && self.after.get().is_some()
+    }
+
+    /// For the claim: the counts are equal, or they could not be taken on this system.
+    pub fn holds(&self) -> bool {
+        match (self.before, self.after) {
+            (Count::Known(before), Count::Known(after)) => before == after,
+            _ => true,
+        }
+    }
+}
+
+impl std::fmt::Display for Unchanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.before, self.after) {
+            (Count::Known(before), Count::Known(after)) => write!(f, "{before} → {after}"),
+            _ => f.write_str(NOT_AVAILABLE),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn the_thread_count_is_read_from_the_threads_line() {
+        let status = "Name:\tevcxr\nState:\tS (sleeping)\nThreads:\t17\nSigQ:\t0/63455\n";
+        assert_eq!(threads_from_status(status), Ok(17));
+        assert!(matches!(
+            threads_from_status("Name:\tevcxr\n"),
+            Err(Error::System(_))
+        ));
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    #[test]
+    fn a_running_thread_is_counted() {
+        let before = threads_in_process().unwrap();
+        std::thread::scope(|s| {
+            let (started, wait) = std::sync::mpsc::channel();
+            let (release, hold) = std::sync::mpsc::channel::<()>();
+            s.spawn(move || {
+                started.send(()).unwrap();
+                let _ = hold.recv();
+            });
+            wait.recv().unwrap();
+            // Other tests run threads too: ours is at least counted.
+            assert!(threads_in_process().unwrap() >= 2);
+            assert!(Count::threads_in_process().get().is_some());
+            release.send(()).unwrap();
+        });
+        assert!(before >= 1);
+    }
+
+    #[test]
+    fn an_unavailable_count_prints_and_passes_as_not_available() {
+        let missing: Count = Err(Error::Unavailable("no /proc here".into())).into();
+        assert_eq!(missing, Count::NotAvailable);
+        assert_eq!(missing.get(), None);
+        assert_eq!(missing.to_string(), "n/a (not available on this system)");
+        for (before, after) in [
+            (Count::Known(3), missing),
+            (missing, Count::Known(3)),
+            (missing, missing),
+        ] {
+            let same = before.same_as(after);
+            assert!(same.holds() && !same.is_known());
+            assert_eq!(same.to_string(), "not available on this system");
+        }
+        let claims = crate::claims::Claims::new().claim(
+            "no thread is left behind",
+            missing.same_as(missing).to_string(),
+            missing.same_as(missing).holds(),
+        );
+        assert!(claims.verify().is_ok());
+    }
+
+    #[test]
+    fn known_counts_hold_only_when_equal() {
+        let counted: Count = Ok(12).into();
+        assert_eq!(counted, Count::Known(12));
+        assert_eq!(counted.to_string(), "12");
+        let same = counted.same_as(Count::Known(12));
+        assert!(same.holds() && same.is_known());
+        assert_eq!(same.to_string(), "12 → 12");
+        let grew = counted.same_as(Count::Known(13));
+        assert!(!grew.holds() && grew.is_known());
+        assert_eq!(grew.to_string(), "12 → 13");
+    }
 }

@@ -124,8 +124,14 @@ impl Worker {
 }
 
 /// How many processes this process has started that are still alive or not yet waited for
-/// (zombies count: a child that was never waited for is one left behind). Linux only: it reads
-/// `/proc`; elsewhere [`Error::Unavailable`].
+/// (zombies count where the system lists them, as Linux does: a child that was never waited for
+/// is one left behind).
+///
+/// It asks [`sysinfo`] for every process's parent, refreshing nothing else (on Linux that reads
+/// each `/proc/<pid>/stat`), so it works on Linux, macOS, Windows and FreeBSD. Where the system
+/// will not list processes (or does not list this one), it returns [`Error::Unavailable`]; a
+/// cell that must not fail there uses
+/// [`Count::child_processes`](crate::machine::Count::child_processes) instead.
 ///
 /// ```
 /// let before = support::process::child_processes();
@@ -135,29 +141,43 @@ impl Worker {
 /// }
 /// ```
 pub fn child_processes() -> Result<usize> {
-    let me = std::process::id();
-    let entries = std::fs::read_dir("/proc")
-        .map_err(|e| Error::Unavailable(format!("cannot list processes here (/proc: {e})")))?;
-    let mut children = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        // A process may end between listing and reading: skip it.
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (command) state ppid ...": the command may hold spaces, so split after the ')'.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(me) {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System};
+    let mut system = System::new_with_specifics(RefreshKind::nothing())
+        .map_err(|e| Error::Unavailable(format!("cannot list processes here: {e}")))?;
+    // No tasks (threads), no names, memory or CPU: only what every listed process carries,
+    // its id and parent.
+    system.refresh_processes_specifics(ProcessesToUpdate::All, true, ProcessRefreshKind::nothing());
+    let processes = system.processes().iter().map(|(pid, p)| {
+        (
+            pid.as_u32(),
+            p.parent().map(Pid::as_u32),
+            p.thread_kind().is_some(),
+        )
+    });
+    children_of(std::process::id(), processes)
+}
+
+/// The decision behind [`child_processes`], on a list of (pid, parent, is a thread) that any
+/// system could give: the processes whose parent is `me`, not counting threads (Linux lists
+/// those as tasks). A list without `me` in it is not a list of this system's processes.
+fn children_of(
+    me: u32,
+    processes: impl IntoIterator<Item = (u32, Option<u32>, bool)>,
+) -> Result<usize> {
+    let (mut listed_me, mut children) = (false, 0);
+    for (pid, parent, is_thread) in processes {
+        listed_me |= pid == me;
+        if parent == Some(me) && pid != me && !is_thread {
             children += 1;
         }
     }
-    Ok(children)
+    if listed_me {
+        Ok(children)
+    } else {
+        Err(Error::Unavailable(format!(
+            "cannot list processes here (the system's list does not hold this process, {me})"
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -240,5 +260,49 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         let _ = before;
+    }
+
+    #[test]
+    fn only_this_process_children_count_and_threads_do_not() {
+        let listed = [
+            (1, None, false),
+            (10, Some(1), false),  // this process
+            (11, Some(10), false), // a child
+            (12, Some(10), false), // a zombie child is listed too
+            (13, Some(10), true),  // a thread listed as a task
+            (14, Some(11), false), // a grandchild
+            (15, Some(1), false),  // someone else's
+        ];
+        assert_eq!(children_of(10, listed), Ok(2));
+        assert_eq!(children_of(11, listed), Ok(1));
+    }
+
+    #[test]
+    fn a_list_without_this_process_is_unavailable() {
+        assert!(matches!(
+            children_of(10, [(1, None, false), (11, Some(10), false)]),
+            Err(Error::Unavailable(_))
+        ));
+        assert!(matches!(children_of(10, []), Err(Error::Unavailable(_))));
+        assert_eq!(
+            crate::machine::Count::from(children_of(10, [])),
+            crate::machine::Count::NotAvailable
+        );
+    }
+
+    /// sysinfo counts the same children as reading /proc directly did before.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sysinfo_sees_a_child_and_then_not() {
+        let _processes = crate::process_test_lock();
+        let before = child_processes().unwrap();
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        assert_eq!(child_processes().unwrap(), before + 1);
+        child.kill().unwrap();
+        // Killed but not waited for: a zombie, still a child left behind.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(child_processes().unwrap(), before + 1);
+        child.wait().unwrap();
+        assert_eq!(child_processes().unwrap(), before);
     }
 }
