@@ -97,7 +97,7 @@ pub mod prelude {
     pub use crate::claims::Claims;
     pub use crate::cpu::{CpuTrace, sample_cpu};
     pub use crate::internet::FakeInternet;
-    pub use crate::machine::{Count, Machine, threads_in_process};
+    pub use crate::machine::{Count, Counts, Machine, threads_in_process};
     pub use crate::record::{Recorder, Span, lane_extents};
     pub use crate::rt::{block_on, block_on_workers};
     pub use crate::table::Table;

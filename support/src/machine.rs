@@ -303,6 +303,60 @@ impl std::fmt::Display for Unchanged {
     }
 }
 
+/// Several counts of the same thing, taken at different moments, for a claim about how it
+/// changed that passes on what it can check: [`Counts::holds`] applies the claim's test to the
+/// numbers when all of them are known, and holds when any is not. It shows as "12 → 13 → 12",
+/// or as "not available on this system". (For the common "nothing left behind" of two counts,
+/// [`Count::same_as`] is shorter.)
+///
+/// ```
+/// use support::machine::{Count, Counts};
+/// let threads = Counts::new([Count::Known(12), Count::Known(13), Count::Known(12)]);
+/// assert_eq!(threads.to_string(), "12 → 13 → 12");
+/// assert!(threads.holds(|[before, running, after]| running == before + 1 && after == before));
+/// assert!(!threads.holds(|[before, _, after]| after > before));
+///
+/// let unknown = Counts::new([Count::NotAvailable, Count::NotAvailable, Count::NotAvailable]);
+/// assert_eq!(unknown.to_string(), "not available on this system");
+/// assert!(unknown.holds(|_| false));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts<const N: usize>(pub [Count; N]);
+
+impl<const N: usize> Counts<N> {
+    /// The counts, in the order they were taken.
+    pub fn new(counts: [Count; N]) -> Self {
+        Counts(counts)
+    }
+
+    /// The numbers, when every count is known.
+    pub fn known(&self) -> Option<[usize; N]> {
+        let mut numbers = [0; N];
+        for (number, count) in numbers.iter_mut().zip(self.0) {
+            *number = count.get()?;
+        }
+        Some(numbers)
+    }
+
+    /// For the claim: `test` on the numbers when all are known; `true` when any is not (the
+    /// evidence then says "not available on this system").
+    pub fn holds(&self, test: impl FnOnce([usize; N]) -> bool) -> bool {
+        self.known().is_none_or(test)
+    }
+}
+
+impl<const N: usize> std::fmt::Display for Counts<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.known() {
+            Some(numbers) => {
+                let shown: Vec<String> = numbers.iter().map(usize::to_string).collect();
+                f.write_str(&shown.join(" → "))
+            }
+            None => f.write_str(NOT_AVAILABLE),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +413,19 @@ mod tests {
             missing.same_as(missing).holds(),
         );
         assert!(claims.verify().is_ok());
+    }
+
+    #[test]
+    fn counts_are_tested_only_when_all_are_known() {
+        let all = Counts::new([Count::Known(2), Count::Known(3), Count::Known(2)]);
+        assert_eq!(all.known(), Some([2, 3, 2]));
+        assert!(all.holds(|[a, b, c]| b == a + 1 && c == a));
+        assert!(!all.holds(|[a, _, c]| c != a));
+        let one_missing = Counts::new([Count::Known(2), Count::NotAvailable, Count::Known(9)]);
+        assert_eq!(one_missing.known(), None);
+        assert!(one_missing.holds(|_| false));
+        assert_eq!(one_missing.to_string(), "not available on this system");
+        assert_eq!(Counts::new([Count::Known(4)]).to_string(), "4");
     }
 
     #[test]
