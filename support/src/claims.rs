@@ -6,9 +6,22 @@
 //! not hold panics with the evidence, like `assert!`. (A panic, not an `Err`, because evcxr
 //! reports a top-level `?` error only as text; the test harness runs the kernel with
 //! `:preserve_vars_on_panic 0`, which turns a panic into a failed cell.)
+//!
+//! A claim about timing is added with [`Claims::timed_claim`], with the
+//! [`Competition`] its measurements met. When such a claim does not hold and the measurements
+//! did not get the cores they asked for (another program, a CPU quota), it is shown as
+//! **not judged**, with the reason, and does not panic: the machine could not show what the
+//! claim is about at that moment. When the measurements did get their cores, a claim that
+//! does not hold fails as any other. A claim cell should define nothing a later cell needs
+//! (wrap it in `{ … }`), so that a failed claim never breaks the cells after it.
 
 use crate::error::{Error, Result};
+use crate::share::Competition;
 use crate::table::{Table, emit};
+
+/// The mark of a claim that could not be judged, in the table and its text (the test harness
+/// looks for it: on a quiet machine a claim that is not judged fails the run).
+pub const NOT_JUDGED: &str = "not judged";
 
 /// One statement, the numbers behind it, and whether it held.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +32,9 @@ pub struct Claim {
     pub evidence: String,
     /// Whether the measurement supports the statement.
     pub holds: bool,
+    /// Why the claim could not be judged, when it did not hold while its measurements did not
+    /// get the cores they asked for; `None` for a claim that was judged.
+    pub not_judged: Option<String>,
 }
 
 /// A list of claims shown as a table.
@@ -55,8 +71,53 @@ impl Claims {
             statement: statement.into(),
             evidence: evidence.into(),
             holds,
+            not_judged: None,
         });
         self
+    }
+
+    /// Adds a claim about timing, judged on measurements that met `during`: when it does not
+    /// hold and they did not get the cores they asked for, it is shown as *not judged* (with
+    /// what took the cores) instead of failing; otherwise it is judged like [`Claims::claim`].
+    ///
+    /// ```
+    /// use support::claims::Claims;
+    /// use support::share::{Competition, Share};
+    /// let share = |cpu| Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: cpu,
+    ///                           machine: None, throttled_seconds: None };
+    /// let busy = Competition::new().with(share(1.1));
+    /// let quiet = Competition::new().with(share(1.98));
+    /// // False on a busy machine: not judged, and no failure.
+    /// let claims = Claims::new().timed_claim("2 threads ≥ 1.6×", "1.1×", false, &busy);
+    /// assert!(claims.verify().is_ok());
+    /// // False on a quiet machine: it fails.
+    /// assert!(Claims::new().timed_claim("2 threads ≥ 1.6×", "1.2×", false, &quiet).verify().is_err());
+    /// // True: it holds, busy or not.
+    /// assert!(Claims::new().timed_claim("2 threads ≥ 1.6×", "1.7×", true, &busy).verify().is_ok());
+    /// ```
+    pub fn timed_claim(
+        mut self,
+        statement: impl Into<String>,
+        evidence: impl Into<String>,
+        holds: bool,
+        during: &Competition,
+    ) -> Self {
+        let not_judged = if holds { None } else { during.disturbance() };
+        self.claims.push(Claim {
+            statement: statement.into(),
+            evidence: evidence.into(),
+            holds,
+            not_judged,
+        });
+        self
+    }
+
+    /// How many claims could not be judged.
+    pub fn not_judged(&self) -> usize {
+        self.claims
+            .iter()
+            .filter(|c| c.not_judged.is_some())
+            .count()
     }
 
     /// The claims added so far.
@@ -64,18 +125,27 @@ impl Claims {
         &self.claims
     }
 
-    /// Whether every claim holds (true for an empty list).
+    /// Whether every claim holds or could not be judged (true for an empty list).
     pub fn all_hold(&self) -> bool {
-        self.claims.iter().all(|c| c.holds)
+        self.claims
+            .iter()
+            .all(|c| c.holds || c.not_judged.is_some())
     }
 
     /// The claims as a table with a ✔ or ✘ per row.
     pub fn to_table(&self) -> Table {
         let mut table = Table::new(["", "claim", "measured in this run"]);
         for c in &self.claims {
-            let mark = if c.holds { "✔" } else { "✘" };
+            let (mark, evidence) = match (&c.not_judged, c.holds) {
+                (_, true) => ("✔".to_string(), c.evidence.clone()),
+                (Some(why), false) => (
+                    format!("– {NOT_JUDGED}"),
+                    format!("{} ({NOT_JUDGED}: {why})", c.evidence),
+                ),
+                (None, false) => ("✘".to_string(), c.evidence.clone()),
+            };
             // Three cells for three columns: cannot fail.
-            let _ = table.push_row([mark, c.statement.as_str(), c.evidence.as_str()]);
+            let _ = table.push_row([mark, c.statement.clone(), evidence]);
         }
         table
     }

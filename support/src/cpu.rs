@@ -42,6 +42,29 @@ impl CpuTrace {
         }
     }
 
+    /// This run's share of the machine, for judging a timing claim: `busy` is how many cores
+    /// the work keeps busy when nothing competes (see [`crate::share`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use support::{cpu::sample_cpu, work::spin_for};
+    /// let (_, trace) = sample_cpu(Duration::from_millis(200), || spin_for(Duration::from_millis(250)))?;
+    /// let share = trace.share(1.0);
+    /// assert_eq!(share.wanted(), 1.0);
+    /// assert!(share.got() > 0.0);
+    /// # Ok::<(), support::Error>(())
+    /// ```
+    pub fn share(&self, busy: f64) -> crate::share::Share {
+        crate::share::Share {
+            busy,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            wall_seconds: self.wall_seconds,
+            cpu_seconds: self.process_cpu_seconds,
+            machine: (!self.times.is_empty()).then(|| (self.machine_busy_cores(), self.cores())),
+            throttled_seconds: None,
+        }
+    }
+
     /// Cores the whole machine kept busy on average (all programs), from the per-core samples.
     pub fn machine_busy_cores(&self) -> f64 {
         let samples = self.times.len();

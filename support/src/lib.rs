@@ -17,6 +17,8 @@
 //! - [`chart`]: timelines, grouped bars, speed-up with Amdahl bounds, CPU utilisation, trends
 //!   on a log axis; each returns a [`Figure`](chart::Figure) that evcxr shows as SVG.
 //! - [`table`], [`claims`]: HTML tables, and claims checked against this run's numbers.
+//! - [`share`]: whether a measurement got the cores it asked for, so that a timing claim on a
+//!   busy machine is shown as *not judged* instead of failing for the wrong reason.
 //! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
 //! - [`python`]: running the course's Python programs beside the Rust ones (02).
 //! - [`process`]: worker programs run as separate processes, and a check that none is left (05).
@@ -49,6 +51,7 @@ pub mod process;
 pub mod python;
 pub mod record;
 pub mod rt;
+pub mod share;
 pub mod solutions;
 pub mod table;
 pub mod titles;
@@ -100,6 +103,7 @@ pub mod prelude {
     pub use crate::machine::{Count, Counts, Machine, threads_in_process};
     pub use crate::record::{Recorder, Span, lane_extents};
     pub use crate::rt::{block_on, block_on_workers};
+    pub use crate::share::{Competition, Share, Watch, timed, until_undisturbed};
     pub use crate::table::Table;
     pub use crate::work::{Timing, amdahl, measure, measure_interleaved, spin_for};
     pub use crate::{futures_util, rand, rayon, reqwest, scraper, tokio};

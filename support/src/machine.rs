@@ -14,6 +14,10 @@ pub struct Machine {
     /// Physical cores in the whole machine (hyperthreads share one); `logical_cpus` when the
     /// OS does not say. CPU-bound threads scale with `cores.min(physical_cores)` at best.
     pub physical_cores: usize,
+    /// The CPU quota of this process's control group in cores (`/sys/fs/cgroup/cpu.max` on
+    /// Linux, e.g. 1.0 on Binder), when one is set; `None` when there is none or the system has
+    /// no cgroups. `cores` already honours it.
+    pub cpu_quota: Option<f64>,
     /// The processor's brand string, when the OS tells it.
     pub cpu: String,
     /// Operating system and architecture.
@@ -50,6 +54,9 @@ impl Machine {
             cores,
             logical_cpus,
             physical_cores,
+            cpu_quota: std::fs::read_to_string("/sys/fs/cgroup/cpu.max")
+                .ok()
+                .and_then(|text| parse_cpu_max(&text)),
             cpu,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         }
@@ -58,8 +65,21 @@ impl Machine {
     /// The facts as a two-column table.
     pub fn to_table(&self) -> Table {
         let mut table = Table::new(["this machine", ""]);
+        let why = match self.cpu_quota {
+            Some(quota) => format!(" (a CPU quota of {quota:.2} cores applies)"),
+            None if self.cores < self.logical_cpus => " (limited by CPU affinity)".to_string(),
+            None => String::new(),
+        };
+        let parallel_note = if self.parallel_cores() == 1 {
+            ": parallel speed-ups cannot show here, and the claims about them say so"
+        } else {
+            ""
+        };
         for (k, v) in [
-            ("cores available to this notebook", self.cores.to_string()),
+            (
+                "cores available to this notebook",
+                format!("{}{why}{parallel_note}", self.cores),
+            ),
             ("logical CPUs in the machine", self.logical_cpus.to_string()),
             (
                 "physical cores in the machine",
@@ -89,6 +109,25 @@ impl Machine {
     /// Shows the table under the cell.
     pub fn evcxr_display(&self) {
         self.to_table().evcxr_display();
+    }
+}
+
+/// The quota in `/sys/fs/cgroup/cpu.max` ("200000 100000" = 2 cores; "max 100000" = none).
+fn parse_cpu_max(text: &str) -> Option<f64> {
+    let mut fields = text.split_whitespace();
+    let quota: f64 = fields.next()?.parse().ok()?;
+    let period: f64 = fields.next()?.parse().ok()?;
+    (period > 0.0 && quota > 0.0).then(|| quota / period)
+}
+
+#[cfg(test)]
+mod quota_tests {
+    #[test]
+    fn cpu_max_is_read_as_cores() {
+        assert_eq!(super::parse_cpu_max("100000 100000\n"), Some(1.0));
+        assert_eq!(super::parse_cpu_max("150000 100000"), Some(1.5));
+        assert_eq!(super::parse_cpu_max("max 100000"), None);
+        assert_eq!(super::parse_cpu_max(""), None);
     }
 }
 
