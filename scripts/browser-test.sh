@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The course in a real browser: starts the project's JupyterLab on 127.0.0.1 (a free port, a
-# random token, settings and workspace in a temporary folder), and runs tests/browser/e2e.mjs,
-# which drives Debian's headless Chromium with Playwright (playwright-core from npm) through
-# notebooks/01-why-async.ipynb. Screenshots: target/browser-test/. Installs Chromium (Debian's
-# `chromium` package, as root) and the npm package when missing. JupyterLab, its kernels and
-# Chromium are stopped whatever happens.
+# The course in a real browser: starts the course's JupyterLab through scripts/lab.sh, the
+# script a reader's `make lab` runs (so its root is notebooks/, and as root it adds
+# --allow-root), on 127.0.0.1 (a free port, a random token, settings and workspaces in a
+# temporary folder), and runs tests/browser/e2e.mjs, which drives Debian's headless Chromium
+# with Playwright (playwright-core from npm): every chapter opened unexecuted must draw each
+# chart its file holds, then notebooks/01-why-async.ipynb is run from the Run menu. OPEN_ONLY=1
+# does the opening check alone (about a minute). Screenshots: target/browser-test/. Installs
+# Chromium (Debian's `chromium` package, as root) and the npm package when missing.
+# JupyterLab, its kernels and Chromium are stopped whatever happens.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
@@ -61,16 +64,14 @@ echo '{ "autosave": false }' > "$tmp/settings/@jupyterlab/docmanager-extension/p
 mkdir -p "$tmp/settings/@jupyterlab/apputils-extension"
 echo '{ "fetchNews": "false", "checkForUpdates": false }' > "$tmp/settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
 
-as_root=()
-[ "$(id -u)" = 0 ] && as_root=(--allow-root)     # CI machines run as root; Jupyter refuses without it
-
-step "Browser test: JupyterLab on 127.0.0.1:$port, driven by headless Chromium"
+step "Browser test: JupyterLab through scripts/lab.sh on 127.0.0.1:$port, driven by headless Chromium"
+# lab.sh execs jupyter, so $lab_pid is JupyterLab itself.
 JUPYTER_CONFIG_DIR="$tmp/config" JUPYTER_RUNTIME_DIR="$tmp/runtime" \
-  "$VENV/bin/jupyter" lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
-  --IdentityProvider.token="$token" --ServerApp.root_dir="$ROOT" \
+  scripts/lab.sh --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
+  --IdentityProvider.token="$token" \
   --LabApp.user_settings_dir="$tmp/settings" --LabApp.workspaces_dir="$tmp/workspaces" \
   --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
-  "${as_root[@]}" > "$tmp/lab.log" 2>&1 &
+  > "$tmp/lab.log" 2>&1 &
 lab_pid=$!
 for _ in $(seq 120); do
   curl -fsS "http://127.0.0.1:$port/api/status?token=$token" >/dev/null 2>&1 && break
@@ -80,8 +81,14 @@ done
 curl -fsS "http://127.0.0.1:$port/api/status?token=$token" >/dev/null ||
   { tail -20 "$tmp/lab.log"; die "JupyterLab did not answer within 60 s"; }
 note "JupyterLab is up (pid $lab_pid)"
+if [ "$(id -u)" = 0 ]; then
+  grep -q -- "passing --allow-root" "$tmp/lab.log" ||
+    die "running as root, but scripts/lab.sh did not say it passed --allow-root"
+  note "as root: scripts/lab.sh passed --allow-root, and said so"
+fi
 
 rm -rf "$ARTIFACTS"
 LAB_URL="http://127.0.0.1:$port" LAB_TOKEN="$token" ARTIFACTS="$ARTIFACTS" \
-  CHROME_PROFILE="$tmp/chromium" CHROMIUM="$CHROMIUM" node tests/browser/e2e.mjs ||
+  CHROME_PROFILE="$tmp/chromium" CHROMIUM="$CHROMIUM" NOTEBOOKS_DIR="$ROOT/notebooks" \
+  OPEN_ONLY="${OPEN_ONLY:-0}" node tests/browser/e2e.mjs ||
   { echo "--- JupyterLab's log (last 30 lines) ---"; tail -30 "$tmp/lab.log"; die "the browser test failed (screenshots: ${ARTIFACTS#"$ROOT"/})"; }

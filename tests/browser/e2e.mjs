@@ -1,26 +1,51 @@
-// Opens notebooks/01-why-async.ipynb in the course's JupyterLab (already running; see
-// scripts/browser-test.sh), runs every cell through the real Rust kernel, and checks what a
-// reader would see: the kernel is "Rust", no cell shows an error, the charts are drawn as SVG.
-// Then it edits a parameter in one cell, re-runs that cell, and checks that its output changed.
-// Screenshots go to ARTIFACTS. Chromium is always closed, whatever happens.
+// Drives the course's JupyterLab (already running, started through scripts/lab.sh, so its root
+// is notebooks/; see scripts/browser-test.sh) in headless Chromium, checking what a reader sees.
+//   1. Every committed chapter (notebooks/0[1-9]-*.ipynb), opened and not run: every chart the
+//      file holds (each output with image/svg+xml, counted from the .ipynb's JSON) is drawn as
+//      an image, not shown as its "[chart] <title>" text (JupyterLab draws SVG only from trusted
+//      outputs; scripts/setup.sh trusts the course's notebooks). Each chapter's kernel is shut
+//      down again straight away; no cell runs.
+//   2. Chapter 01, every cell run through the real Rust kernel: the kernel is "Rust", no cell
+//      shows an error, the charts are drawn as SVG. Then it edits a parameter in one cell,
+//      re-runs that cell, and checks that its output changed.
+// OPEN_ONLY=1 does step 1 alone. Screenshots go to ARTIFACTS. Chromium is always closed.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const url = process.env.LAB_URL;             // http://127.0.0.1:PORT
 const token = process.env.LAB_TOKEN;
 const artifacts = process.env.ARTIFACTS;
 const userDataDir = process.env.CHROME_PROFILE;
+const notebooksDir = process.env.NOTEBOOKS_DIR;   // the server's root: the repository's notebooks/
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const NOTEBOOK = "notebooks/01-why-async.ipynb";
+const openOnly = process.env.OPEN_ONLY === "1";
+const NOTEBOOK = "01-why-async.ipynb";
 const RUN_ALL_LIMIT_MS = 15 * 60 * 1000;
-if (!url || !token || !artifacts || !userDataDir) {
-  throw new Error("LAB_URL, LAB_TOKEN, ARTIFACTS and CHROME_PROFILE must be set");
+const DRAW_LIMIT_MS = 60_000;
+if (!url || !token || !artifacts || !userDataDir || !notebooksDir) {
+  throw new Error("LAB_URL, LAB_TOKEN, ARTIFACTS, CHROME_PROFILE and NOTEBOOKS_DIR must be set");
 }
 mkdirSync(artifacts, { recursive: true });
 
 const log = (...args) => console.log("   ", ...args);
 const seconds = (start) => ((Date.now() - start) / 1000).toFixed(1);
+
+// What a chapter's file holds: its cells, and the outputs that carry an SVG chart.
+function chapterOnDisk(name) {
+  const nb = JSON.parse(readFileSync(join(notebooksDir, name), "utf8"));
+  const charts = nb.cells.flatMap((c) => c.outputs ?? [])
+    .filter((o) => o.data && "image/svg+xml" in o.data).length;
+  return { cells: nb.cells.length, charts };
+}
+
+// Shuts down every kernel session of the server (opening a chapter starts its kernel).
+async function shutDownSessions() {
+  const headers = { Authorization: `token ${token}` };
+  const sessions = await (await fetch(`${url}/api/sessions`, { headers })).json();
+  for (const s of sessions) await fetch(`${url}/api/sessions/${s.id}`, { method: "DELETE", headers });
+  return sessions.length;
+}
 
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath,
@@ -32,7 +57,54 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 });
 let failed = false;
 const page = context.pages()[0] ?? await context.newPage();
-try {
+// 1. Every chapter as it opens, unexecuted.
+async function openEveryChapter() {
+  const chapters = readdirSync(notebooksDir).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort();
+  if (chapters.length === 0) throw new Error(`no chapters (0[1-9]-*.ipynb) in ${notebooksDir}`);
+  const openStarted = Date.now();
+  const drawnPer = [];
+  for (const name of chapters) {
+    const want = chapterOnDisk(name);
+    const t = Date.now();
+    // A workspace of its own per chapter, so no other notebook is open beside it.
+    await page.goto(`${url}/lab/workspaces/open-${name.slice(0, 2)}/tree/${name}?token=${token}`);
+    const panel = page.locator(".jp-NotebookPanel");
+    await panel.first().waitFor({ timeout: 120_000 });
+    if ((await panel.count()) !== 1) throw new Error(`${name}: ${await panel.count()} notebooks open, expected 1`);
+    // Windowing is off (browser-test.sh's settings): every cell is put in the page, so none of
+    // the charts can be hidden from the count by virtual scrolling. Cells and images arrive over
+    // a moment: wait until both counts reach the file's (or the time limit).
+    const cellsNow = () => page.locator(".jp-Notebook .jp-Cell").count();
+    const drawnNow = () => page.locator(".jp-RenderedSVG img").evaluateAll((els) =>
+      els.filter((el) => el.complete && el.naturalWidth > 0).length);
+    let cellsInPage = await cellsNow();
+    let drawn = await drawnNow();
+    while ((cellsInPage < want.cells || drawn < want.charts) && Date.now() - t < DRAW_LIMIT_MS) {
+      await page.waitForTimeout(250);
+      [cellsInPage, drawn] = [await cellsNow(), await drawnNow()];
+    }
+    await page.waitForTimeout(500);          // and no more than that arrives
+    [cellsInPage, drawn] = [await cellsNow(), await drawnNow()];
+    const asText = await page.locator(".jp-OutputArea-output", { hasText: /^\[chart\] / }).count();
+    await page.screenshot({ path: join(artifacts, `00-opened-${name.slice(0, 2)}.png`) });
+    // Leave the page before stopping its kernel, so no connection to it is left half-open.
+    await page.goto("about:blank");
+    const stopped = await shutDownSessions();
+    if (cellsInPage !== want.cells) {
+      throw new Error(`${name}: ${cellsInPage} cells in the page, ${want.cells} in the file (is windowing on?)`);
+    }
+    if (drawn !== want.charts) {
+      throw new Error(`${name}: ${drawn} charts drawn on opening, but the file holds ${want.charts}` +
+        (asText ? ` (${asText} shown as "[chart] …" text: is the notebook trusted? run scripts/setup.sh)` : ""));
+    }
+    drawnPer.push(`${name.slice(0, 2)}: ${drawn}`);
+    log(`${name} opened: ${drawn} of ${want.charts} charts drawn, ${cellsInPage} cells, no cell run (${seconds(t)} s; kernels stopped: ${stopped})`);
+  }
+  log(`every chapter shows its charts on opening (${drawnPer.join(", ")}; ${seconds(openStarted)} s)`);
+}
+
+// 2. Chapter 01, run from the Run menu.
+async function runChapter01() {
   const started = Date.now();
   await page.goto(`${url}/lab/tree/${NOTEBOOK}?token=${token}`);
   await page.locator(".jp-NotebookPanel").first().waitFor({ timeout: 120_000 });
@@ -100,6 +172,12 @@ try {
   await cell.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(artifacts, "03-after-edit.png") });
   log(`browser test passed in ${seconds(started)} s; screenshots in ${artifacts}`);
+}
+
+try {
+  await openEveryChapter();
+  if (openOnly) log("OPEN_ONLY=1: chapter 01 not run");
+  else await runChapter01();
 } catch (e) {
   failed = true;
   console.error(`browser test FAILED: ${e.message}`);
