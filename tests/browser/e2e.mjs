@@ -100,7 +100,15 @@ async function openEveryChapter() {
     drawnPer.push(`${name.slice(0, 2)}: ${drawn}`);
     log(`${name} opened: ${drawn} of ${want.charts} charts drawn, ${cellsInPage} cells, no cell run (${seconds(t)} s; kernels stopped: ${stopped})`);
   }
-  log(`every chapter shows its charts on opening (${drawnPer.join(", ")}; ${seconds(openStarted)} s)`);
+  // None of those kernels may be left running beside chapter 01's run (or after the test).
+  const headers = { Authorization: `token ${token}` };
+  let kernels = [];
+  for (const until = Date.now() + 15_000; Date.now() < until; await page.waitForTimeout(500)) {
+    kernels = await (await fetch(`${url}/api/kernels`, { headers })).json();
+    if (kernels.length === 0) break;
+  }
+  if (kernels.length > 0) throw new Error(`${kernels.length} kernels still running after the chapters were closed`);
+  log(`every chapter shows its charts on opening (${drawnPer.join(", ")}; ${seconds(openStarted)} s); no kernel left running`);
 }
 
 // 2. Chapter 01, run from the Run menu.
