@@ -10,6 +10,18 @@ import tempfile
 import nbformat
 
 HERE = pathlib.Path(__file__).resolve().parent
+SUPPORT = f':dep support = {{ path = "{HERE.parent / "support"}" }}\nuse support::prelude::*;'
+# A timing claim that is false. Measured for real, it is judged (✘) on a quiet machine; with
+# a share that says another program took the cores, it is "not judged".
+FALSE_TIMING = (
+    'let (_, share) = timed(1.0, || spin_for(std::time::Duration::from_millis(300)))?;\n'
+    'let during = Competition::new().with(share.clone());\n'
+    'Claims::new().timed_claim("spinning for 0.3 s takes under 0.1 s", format!("{:.2} s", share.wall_seconds),\n'
+    '    share.wall_seconds < 0.1, &during).assert_all()')
+BUSY_SHARE = (
+    'let busy = Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: 1.0, machine: Some((2.0, 2)),\n'
+    '                   throttled_seconds: None };\n'
+    'Claims::new().timed_claim("two threads run 1.6× faster", "1.0×", false, &Competition::new().with(busy)).assert_all()')
 
 # name: (cells as (source, tags), whether the harness must pass it, text its output must contain).
 # The two `?` cases only name the error text: evcxr may deliver it after the cell's reply, and
@@ -22,6 +34,11 @@ CASES = {
         'let marker = std::env::temp_dir().join(format!("harness-once-{}", std::process::id()));\n'
         'std::fs::File::create_new(&marker)?;', [])], False, "File exists"),
     "expected-error-missing": ([("1 + 1", ["raises-exception"])], False, "ran without error"),
+    # A false timing claim on a quiet machine still fails: "not judged" cannot hide it.
+    "false-timing-claim": ([(SUPPORT, []), (FALSE_TIMING, [])], False, "a claim did not hold"),
+    # A claim shown "not judged" fails a run meant to be quiet, and passes a --busy run.
+    "not-judged-on-quiet-run": ([(SUPPORT, []), (BUSY_SHARE, [])], False, "were not judged"),
+    "not-judged-on-busy-run": ([(SUPPORT, []), (BUSY_SHARE, [])], True, "claims not judged (the machine was busy): 2"),
     "healthy": ([("let x = 40;", []), ("x + 2", []), ('let y: u8 = "lesson";', ["raises-exception"])],
                 True, "cells: 6 passed, 0 failed"),
 }
@@ -37,9 +54,10 @@ def main() -> int:
                         for src, tags in cells]
             path = pathlib.Path(tmp) / f"{name}.ipynb"
             nbformat.write(nb, path)
+            busy = ["--busy"] if name.endswith("busy-run") else []
             run = subprocess.run(
                 [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
-                 "--report", str(pathlib.Path(tmp) / "report.json")],
+                 "--report", str(pathlib.Path(tmp) / "report.json")] + busy,
                 capture_output=True, text=True, timeout=600)
             output = run.stdout + run.stderr
             ok = (run.returncode == 0) == should_pass and expect in output

@@ -105,6 +105,8 @@ pub mod prelude {
     pub use crate::rt::{block_on, block_on_workers};
     pub use crate::share::{Competition, Share, Watch, timed, until_undisturbed};
     pub use crate::table::Table;
-    pub use crate::work::{Timing, amdahl, measure, measure_interleaved, spin_for};
+    pub use crate::work::{
+        Timing, amdahl, measure, measure_interleaved, measure_interleaved_on, measure_on, spin_for,
+    };
     pub use crate::{futures_util, rand, rayon, reqwest, scraper, tokio};
 }
