@@ -24,8 +24,12 @@ tagged `raises-exception` must fail (a compile error that is the lesson) and may
 
 Timing claims that met a busy machine are shown as "not judged" instead of failing (see
 support::claims). By default the harness treats the machine as quiet and fails any claim shown
-"not judged", so that mark can never hide a false claim; `test --busy` is for runs where other
-programs are meant to compete (a CPU hog in the test command), and lists those claims instead.
+"not judged" because its measurements did not get their cores, so that mark cannot hide a false
+claim; `test --busy` is for runs where other programs are meant to compete (a CPU hog in the test
+command), and lists those claims instead. One kind is listed even in a quiet run: a speed-up
+whose cores were all ours but computed more slowly while all of them were busy (support::share's
+"cores' worth of work": a busy host under a virtual machine, shared hyperthreads, a power limit),
+which is how this machine is, not a moment of competition.
 """
 from __future__ import annotations
 
@@ -52,6 +56,10 @@ STRICT_PANICS = ":preserve_vars_on_panic 0"
 NOT_JUDGED = "– not judged"
 # Set by `test --busy`: claims shown "not judged" are listed, not failed.
 BUSY = {"allowed": False}
+# The reason support::share gives when the cores were all ours but computed more slowly while
+# all were busy (a busy host under a virtual machine, shared hyperthreads, a power limit): a
+# property of the machine that no quiet moment changes, so a quiet run lists it, not fails it.
+SLOW_CORES = "cores' worth of work"
 
 
 def notebook_paths(names: list[str]) -> list[pathlib.Path]:
@@ -84,9 +92,10 @@ def problems_in(cell) -> list[str]:
         found.append("panic: " + stderr.strip()[:1500])
     elif stderr.strip() and "allow-stderr" not in tags(cell):
         found.append("stderr: " + stderr.strip()[:300])
-    if not_judged(cell) and not BUSY["allowed"]:
-        found.append("claims were not judged (the machine looked busy) on a run meant to be quiet: "
-                     + "; ".join(not_judged(cell))[:600])
+    competed = [line for line in not_judged(cell) if SLOW_CORES not in line]
+    if competed and not BUSY["allowed"]:
+        found.append("claims were not judged (other programs took the cores) on a run meant to be "
+                     "quiet: " + "; ".join(competed)[:600])
     for o in cell.outputs:
         plain = "".join(o.get("data", {}).get("text/plain", ""))
         if o.get("output_type") == "execute_result" and DEBUG_DUMP.match(plain):
@@ -319,7 +328,8 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
     summary(rows)
     print(f"Per-cell timings: {report}")
     failed_cells = sum(1 for r in rows if not r["ok"]) + late
-    print(f"claims not judged (the machine was busy): {len(unjudged)}")
+    print(f"claims not judged (the machine was busy, or its cores slower when all were busy): "
+          f"{len(unjudged)}")
     for line in unjudged:
         print("   NOT JUDGED", line)
     for f in failures:

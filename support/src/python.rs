@@ -267,7 +267,7 @@ mod tests {
         let python = find().unwrap();
         assert!(python.path().ends_with(".venv/bin/python"), "{python}");
         assert!(!python.path().to_string_lossy().contains(".."), "{python}");
-        // requirements.txt installs uvloop into the venv.
+        // binder/requirements.txt (what setup.sh installs) puts uvloop into the venv.
         let secs = python.time_event_loop("uvloop", 2_000).unwrap();
         assert!(secs > 0.0, "{secs}");
     }

@@ -22,10 +22,6 @@ use std::time::{Duration, Instant};
 /// way, as threads that finish at different times because their cores ran at different speeds.
 pub const FAIR_SHARE: f64 = 0.9;
 
-/// Runs of the same work whose CPU times differ by more than this factor (cheapest ÷ dearest
-/// below it) did not compute at the same speed per CPU second.
-pub const SAME_SPEED: f64 = 0.75;
-
 /// What one measurement got of the machine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Share {
@@ -217,40 +213,6 @@ impl Competition {
         }
     }
 
-    /// Says that every measurement did the same work, split differently. Their CPU times should
-    /// then be about equal; when the runs on many threads needed far more CPU time than the
-    /// cheapest run, the cores computed more slowly while all of them were busy (a busy host
-    /// under a virtual machine, hyperthreads sharing a core, a power limit), which the CPU
-    /// time alone does not show, and a failed speed-up claim is not judged.
-    ///
-    /// ```
-    /// use support::share::{Competition, Share};
-    /// let run = |busy, wall, cpu| Share { busy, cores: 2, wall_seconds: wall, cpu_seconds: cpu,
-    ///                                     machine: Some((cpu / wall, 2)), throttled_seconds: None };
-    /// // One thread, then two that each got a core but took nearly as long.
-    /// let slow_cores = Competition::new().with(run(1.0, 1.0, 1.0)).with(run(2.0, 0.95, 1.9)).same_work();
-    /// assert!(slow_cores.disturbance().unwrap().contains("0.53 of"));
-    /// let fine = Competition::new().with(run(1.0, 1.0, 1.0)).with(run(2.0, 0.52, 1.04)).same_work();
-    /// assert!(fine.disturbance().is_none());
-    /// ```
-    pub fn same_work(mut self) -> Self {
-        self.same_work = true;
-        self
-    }
-
-    /// The cheapest run's CPU time divided by the dearest's (1.0: every run computed at the same
-    /// speed per CPU second), when [`Competition::same_work`] applies.
-    pub fn efficiency(&self) -> Option<f64> {
-        if !self.same_work || self.shares.len() < 2 {
-            return None;
-        }
-        let cpu = self.shares.iter().map(|s| s.cpu_seconds);
-        let (least, most) = cpu.fold((f64::INFINITY, 0.0f64), |(lo, hi), c| {
-            (lo.min(c), hi.max(c))
-        });
-        (most > 0.0).then(|| least / most)
-    }
-
     /// Adds one measurement's share.
     pub fn push(&mut self, share: Share) {
         self.shares.push(share);
@@ -262,11 +224,71 @@ impl Competition {
         self
     }
 
-    /// Whether every measurement got the cores it asked for, and (for the same work) computed
-    /// at about the same speed per CPU second (true when there are none).
+    /// Says that every measurement did the same work, split differently. Their CPU times should
+    /// then be about equal; a run that needed more CPU time than the cheapest one computed more
+    /// slowly (a busy host under a virtual machine, hyperthreads sharing a core, a power limit),
+    /// which the cores it got do not show. Each run is then judged on the cores' worth of work
+    /// it delivered ([`Competition::delivered`]), and a failed speed-up claim is not judged
+    /// when one fell short.
+    ///
+    /// ```
+    /// use support::share::{Competition, Share};
+    /// let run = |busy, wall, cpu| Share { busy, cores: 2, wall_seconds: wall, cpu_seconds: cpu,
+    ///                                     machine: Some((cpu / wall, 2)), throttled_seconds: None };
+    /// // One thread, then two that each got a core but took nearly as long.
+    /// let slow_cores = Competition::new().with(run(1.0, 1.0, 1.0)).with(run(2.0, 0.95, 1.9)).same_work();
+    /// assert!(slow_cores.disturbance().unwrap().contains("1.05 cores' worth"));
+    /// let fine = Competition::new().with(run(1.0, 1.0, 1.0)).with(run(2.0, 0.52, 1.04)).same_work();
+    /// assert!(fine.disturbance().is_none());
+    /// ```
+    pub fn same_work(mut self) -> Self {
+        self.same_work = true;
+        self
+    }
+
+    /// For [`Competition::same_work`]: the cores' worth of work each measurement delivered,
+    /// that is the cores it got × how fast they computed (the cheapest run's CPU time ÷ its
+    /// own). One thread at full speed delivers 1.0; its speed-up over that run is about this
+    /// figure, so a speed-up claim is judged only where it reached [`FAIR_SHARE`] of the cores
+    /// asked for. `None` without `same_work` or with fewer than two measurements.
+    pub fn delivered(&self) -> Option<Vec<f64>> {
+        if !self.same_work || self.shares.len() < 2 {
+            return None;
+        }
+        let cheapest = self
+            .shares
+            .iter()
+            .map(|s| s.cpu_seconds)
+            .fold(f64::INFINITY, f64::min);
+        Some(
+            self.shares
+                .iter()
+                .map(|s| {
+                    if s.cpu_seconds > 0.0 {
+                        s.got() * cheapest / s.cpu_seconds
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// The measurement that delivered the smallest part of what it asked for, with the cores'
+    /// worth it delivered, when one fell short because its cores computed slowly.
+    fn slowest(&self) -> Option<(&Share, f64)> {
+        let delivered = self.delivered()?;
+        self.shares
+            .iter()
+            .zip(delivered)
+            .filter(|(s, d)| *d < FAIR_SHARE * s.wanted())
+            .min_by(|(a, da), (b, db)| (da / a.wanted()).total_cmp(&(db / b.wanted())))
+    }
+
+    /// Whether every measurement got the cores it asked for and, for the same work, delivered
+    /// (almost) their worth of work (true when there are none).
     pub fn undisturbed(&self) -> bool {
-        self.shares.iter().all(Share::undisturbed)
-            && self.efficiency().is_none_or(|e| e >= SAME_SPEED)
+        self.shares.iter().all(Share::undisturbed) && self.slowest().is_none()
     }
 
     /// The measurement that got the smallest part of what it asked for.
@@ -298,10 +320,15 @@ impl Competition {
         };
         match self.worst().filter(|w| !w.undisturbed()) {
             Some(worst) => Some(format!("a measurement {}{tries}", worst.describe())),
-            None => self.efficiency().map(|e| {
+            None => self.slowest().map(|(share, delivered)| {
                 format!(
-                    "with every core busy, each computed at {e:.2} of its speed on one thread \
-                     (a busy virtual-machine host, hyperthreads sharing a core, or a power limit){tries}"
+                    "a measurement got {:.2} of the {:.2} cores it asked for, but they computed at \
+                     {:.2} of one core's speed, so it did {delivered:.2} cores' worth of work \
+                     (a busy host under this virtual machine, hyperthreads sharing a core, or a \
+                     power limit){tries}",
+                    share.got(),
+                    share.wanted(),
+                    delivered / share.got().max(1e-9),
                 )
             }),
         }
