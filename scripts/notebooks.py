@@ -282,10 +282,15 @@ def code_cells(nb):
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
 
-def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int = 2) -> int:
+def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int = 2,
+         from_notebooks: bool = False) -> int:
     rows, failures, late, unjudged = [], [], 0, []
     for path in paths:
         run = Run(path)
+        if from_notebooks:
+            # The kernel starts in notebooks/, so notebooks/evcxr.toml (evcxr's cache among its
+            # settings) and the chapters' relative `:dep` paths apply to a notebook kept elsewhere.
+            run.client.resources = {"metadata": {"path": str(NOTEBOOKS)}}
         started = time.monotonic()
         print(f"== {short(path)}: starting a fresh kernel", flush=True)
         with run.client.setup_kernel(), PeakMemory(kernel_pid(run.client)) as memory:
@@ -475,6 +480,8 @@ def main() -> int:
                         help=f"where `test` writes per-cell timings (default {REPORT.relative_to(ROOT)})")
     parser.add_argument("--passes", type=int, default=2, choices=[1, 2],
                         help="`test`: run every cell once, or twice in the same kernel (default)")
+    parser.add_argument("--from-notebooks", action="store_true",
+                        help="`test`: start each kernel in notebooks/, wherever the notebook is")
     parser.add_argument("--busy", action="store_true",
                         help="`test`: other programs compete on purpose; list claims shown "
                              "'not judged' instead of failing them")
@@ -492,7 +499,7 @@ def main() -> int:
         return 1
     BUSY["allowed"] = args.busy
     if args.command == "test":
-        return test(paths, args.report, args.passes)
+        return test(paths, args.report, args.passes, args.from_notebooks)
     return {"execute": execute, "check": check}[args.command](paths)
 
 

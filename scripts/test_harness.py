@@ -10,7 +10,8 @@ import tempfile
 import nbformat
 
 HERE = pathlib.Path(__file__).resolve().parent
-SUPPORT = f':dep support = {{ path = "{HERE.parent / "support"}" }}\nuse support::prelude::*;'
+# The kernels start in notebooks/ (--from-notebooks), so this is the chapters' own `:dep` line.
+SUPPORT = ':dep support = { path = "../support" }\nuse support::prelude::*;'
 # A timing claim that is false. Measured for real, it is judged (✘) on a quiet machine; with
 # a share that says another program took the cores, it is "not judged".
 FALSE_TIMING = (
@@ -47,9 +48,7 @@ CASES = {
 
 def main() -> int:
     passed = failed = 0
-    # Inside notebooks/, so the kernel reads notebooks/evcxr.toml and shares evcxr's cache with
-    # the chapters (the cases that load `support` then start in seconds, not minutes).
-    with tempfile.TemporaryDirectory(dir=HERE.parent / "notebooks", prefix=".harness-self-test-") as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         for name, (cells, should_pass, expect) in CASES.items():
             nb = nbformat.v4.new_notebook()
             nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
@@ -60,7 +59,10 @@ def main() -> int:
             busy = ["--busy"] if name.endswith("busy-run") else []
             run = subprocess.run(
                 [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
-                 "--report", str(pathlib.Path(tmp) / "report.json")] + busy,
+                 "--report", str(pathlib.Path(tmp) / "report.json"),
+                 # notebooks/evcxr.toml and its build cache: the cases that load `support` then
+                 # start in seconds, not minutes.
+                 "--from-notebooks"] + busy,
                 capture_output=True, text=True, timeout=600)
             output = run.stdout + run.stderr
             ok = (run.returncode == 0) == should_pass and expect in output
