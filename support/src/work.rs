@@ -163,21 +163,7 @@ pub fn measure_on<T>(busy: f64, repeats: usize, mut work: impl FnMut() -> T) -> 
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn measure_interleaved(rounds: usize, jobs: &mut [&mut dyn FnMut()]) -> Result<Vec<Timing>> {
-    if !(1..=1000).contains(&rounds) {
-        return Err(Error::InvalidInput(format!(
-            "rounds must be between 1 and 1000, got {rounds}"
-        )));
-    }
-    if jobs.is_empty() {
-        return Err(Error::Empty("jobs to time"));
-    }
-    let mut timings: Vec<Timing> = jobs
-        .iter()
-        .map(|_| Timing {
-            runs: Vec::new(),
-            shares: Vec::new(),
-        })
-        .collect();
+    let mut timings = no_timings_yet(rounds, jobs.len())?;
     for _ in 0..rounds {
         for (job, timing) in jobs.iter_mut().zip(&mut timings) {
             let start = Instant::now();
@@ -186,6 +172,24 @@ pub fn measure_interleaved(rounds: usize, jobs: &mut [&mut dyn FnMut()]) -> Resu
         }
     }
     Ok(timings)
+}
+
+/// Checks `rounds` (1 to 1,000) and that there are jobs, and gives each job an empty [`Timing`].
+fn no_timings_yet(rounds: usize, jobs: usize) -> Result<Vec<Timing>> {
+    if !(1..=1000).contains(&rounds) {
+        return Err(Error::InvalidInput(format!(
+            "rounds must be between 1 and 1000, got {rounds}"
+        )));
+    }
+    if jobs == 0 {
+        return Err(Error::Empty("jobs to time"));
+    }
+    Ok((0..jobs)
+        .map(|_| Timing {
+            runs: Vec::new(),
+            shares: Vec::new(),
+        })
+        .collect())
 }
 
 /// Like [`measure_interleaved`], with each run watched for competition: `busy[i]` is how many
@@ -215,21 +219,7 @@ pub fn measure_interleaved_on(
             busy.len()
         )));
     }
-    if !(1..=1000).contains(&rounds) {
-        return Err(Error::InvalidInput(format!(
-            "rounds must be between 1 and 1000, got {rounds}"
-        )));
-    }
-    if jobs.is_empty() {
-        return Err(Error::Empty("jobs to time"));
-    }
-    let mut timings: Vec<Timing> = jobs
-        .iter()
-        .map(|_| Timing {
-            runs: Vec::new(),
-            shares: Vec::new(),
-        })
-        .collect();
+    let mut timings = no_timings_yet(rounds, jobs.len())?;
     for _ in 0..rounds {
         for ((job, timing), &cores) in jobs.iter_mut().zip(&mut timings).zip(busy) {
             let (_, share) = crate::share::timed(cores, &mut **job)?;
