@@ -1,5 +1,5 @@
 # The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
-.PHONY: lab test execute check setup browser-test binder-check repo2docker-check
+.PHONY: lab test execute check setup browser-test binder-check repo2docker-check bench-kernel
 
 ## Open the course in JupyterLab.
 lab: setup
@@ -29,6 +29,11 @@ binder-check: setup
 ## The Dockerfile mybinder.org's repo2docker would build, checked without Docker (part of `make test`).
 repo2docker-check:
 	@scripts/repo2docker-check.sh
+
+## How fast the kernel answers: a bare kernel against one with support, and each chapter's
+## first cell in a fresh kernel (a benchmark, not a test; run it on a quiet machine).
+bench-kernel: setup
+	@.venv/bin/python scripts/bench_kernel.py
 
 setup:
 	@scripts/setup.sh

@@ -5,7 +5,8 @@
 #     (binder/requirements.txt, the one list of them: Binder installs the same file);
 #   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
 #     version is already installed (about 8 minutes on 2 cores, once per machine);
-#   - registers the kernel inside .venv, never in your global Jupyter;
+#   - registers the kernel inside .venv, never in your global Jupyter, started through
+#     scripts/kernel.py (a build directory per kernel that outlives it);
 #   - trusts the course's own notebooks (notebooks/NN-*.ipynb), so JupyterLab shows their charts
 #     on opening, with a key and signature database inside .venv, again never your global
 #     Jupyter's; signed again only when a notebook changed (git pull, make execute).
@@ -62,11 +63,17 @@ if ! cargo install --list | grep -qx "evcxr_jupyter v$EVCXR_VERSION:"; then
   cargo install --locked "evcxr_jupyter@$EVCXR_VERSION"
   note "built in $((SECONDS - started)) s"
 fi
+# The kernel spec starts evcxr through scripts/kernel.py, which gives each kernel a build
+# directory kept from one kernel to the next (target/kernels/slot-N): a kernel's first `:dep`
+# cell then checks a finished build instead of making one, and later cells rebuild nothing.
 kernel_dir="$VENV/share/jupyter/kernels/rust"
-if ! grep -qs "\"$CARGO_BIN/evcxr_jupyter\"" "$kernel_dir/kernel.json"; then
+kernel_json="$(printf '{\n "argv": ["%s", "%s", "--evcxr", "%s", "{connection_file}"],\n "display_name": "Rust",\n "interrupt_mode": "message",\n "language": "rust"\n}\n' \
+  "$VENV/bin/python" "$ROOT/scripts/kernel.py" "$CARGO_BIN/evcxr_jupyter")"
+if [ "$(cat "$kernel_dir/kernel.json" 2>/dev/null)" != "$kernel_json" ]; then
   step "Registering the Rust kernel inside $venv_name (not in your global Jupyter)"
   JUPYTER_PATH="$VENV/share/jupyter" "$CARGO_BIN/evcxr_jupyter" --install >/dev/null
-  note "kernel spec: ${kernel_dir#"$ROOT"/}"
+  printf '%s\n' "$kernel_json" > "$kernel_dir/kernel.json"
+  note "kernel spec: ${kernel_dir#"$ROOT"/} (starts evcxr through scripts/kernel.py)"
 fi
 # --- Trust the course's notebooks ----------------------------------------------------------
 # Every chart is an image/svg+xml output, and JupyterLab renders SVG only from trusted outputs;
