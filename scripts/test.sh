@@ -21,6 +21,8 @@ timed() {
 }
 timed "cargo fmt --check" cargo fmt --all -- --check
 timed "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets --locked -- -D warnings
+timed "cargo clippy, support without its web feature (chapters 01, 03, 04, 05)" \
+  cargo clippy -p support --no-default-features --all-targets --locked -- -D warnings
 timed "cargo test (support: unit and doc tests)" cargo test --workspace --locked
 timed "static check of the committed notebooks" "$VENV/bin/python" scripts/notebooks.py check
 timed "Binder: the Dockerfile repo2docker would build, on mybinder.org's rules (and its self-test)" scripts/repo2docker-check.sh

@@ -39,11 +39,13 @@
 //!   [`Result`] with a message that says what to change.
 
 pub mod chart;
+#[cfg(feature = "web")]
 pub mod city;
 pub mod claims;
 pub mod cpu;
 pub mod error;
 pub mod exercises;
+#[cfg(feature = "web")]
 pub mod internet;
 pub mod load;
 pub mod machine;
@@ -69,6 +71,7 @@ pub(crate) fn process_test_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Re-exported for the same reason as [`rayon`]: the web framework of chapter 08.
+#[cfg(feature = "web")]
 pub use axum;
 /// Re-exported for the same reason as [`rayon`]: streams and their combinators.
 pub use futures_util;
@@ -78,12 +81,16 @@ pub use rand;
 /// without a second `:dep` line to keep in step.
 pub use rayon;
 /// Re-exported for the same reason as [`rayon`]: the HTTP client (no TLS: loopback only).
+#[cfg(feature = "web")]
 pub use reqwest;
 /// Re-exported for the same reason as [`rayon`]: HTML parsing with CSS selectors.
+#[cfg(feature = "web")]
 pub use scraper;
 /// Re-exported for the same reason as [`rayon`]: deriving JSON (chapter 08's city API).
+#[cfg(feature = "web")]
 pub use serde;
 /// Re-exported for the same reason as [`rayon`]: JSON values (chapter 08).
+#[cfg(feature = "web")]
 pub use serde_json;
 /// Re-exported for the same reason as [`rayon`].
 pub use tokio;
@@ -99,6 +106,7 @@ pub mod prelude {
     };
     pub use crate::claims::Claims;
     pub use crate::cpu::{CpuTrace, sample_cpu};
+    #[cfg(feature = "web")]
     pub use crate::internet::FakeInternet;
     pub use crate::machine::{Count, Counts, Machine, threads_in_process};
     pub use crate::record::{Recorder, Span, lane_extents};
@@ -108,5 +116,7 @@ pub mod prelude {
     pub use crate::work::{
         Timing, amdahl, measure, measure_interleaved, measure_interleaved_on, measure_on, spin_for,
     };
-    pub use crate::{futures_util, rand, rayon, reqwest, scraper, tokio};
+    pub use crate::{futures_util, rand, rayon, tokio};
+    #[cfg(feature = "web")]
+    pub use crate::{reqwest, scraper};
 }

@@ -414,7 +414,7 @@ pub fn raise_fd_limit() -> Result<u64> {
     ))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "web"))]
 mod tests {
     use super::*;
     use axum::routing::get;

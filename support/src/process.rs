@@ -204,6 +204,7 @@ mod tests {
         assert_eq!(results, ["6566667", "10750000"]);
     }
 
+    #[cfg(feature = "web")]
     #[test]
     fn the_title_worker_fetches_a_page_in_its_own_process() {
         let _processes = crate::process_test_lock();

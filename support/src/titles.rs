@@ -11,7 +11,7 @@
 
 include!("../workers/title_core.rs");
 
-#[cfg(test)]
+#[cfg(all(test, feature = "web"))]
 mod tests {
     use super::*;
     use crate::internet::{FakeInternet, SITES, site_page};

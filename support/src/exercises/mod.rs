@@ -7,12 +7,16 @@
 //! [`crate::solutions`].
 
 pub mod ch01;
+#[cfg(feature = "web")]
 pub mod ch02;
 pub mod ch03;
 pub mod ch04;
 pub mod ch05;
+#[cfg(feature = "web")]
 pub mod ch06;
+#[cfg(feature = "web")]
 pub mod ch07;
+#[cfg(feature = "web")]
 pub mod ch08;
 pub mod ch09;
 
