@@ -5,13 +5,14 @@
 #     8-minute build is skipped, as postBuild skips what exists), so cargo fetches and unpacks
 #     every crate afresh and postBuild's clean-up really runs;
 #   - this machine's Rust toolchain (RUSTUP_HOME), which postBuild must find and keep;
-#   - a new, empty Python environment standing in for Binder's.
-# Then a second, fresh kernel runs the warm-up again: its first `:dep` cell must come from the
-# cache (fast). Prints the cold and warm times and the peak memory; removes everything after.
+#   - a new, empty Python environment standing in for Binder's;
+#   - the kernels' build directories (scripts/kernel.py's slots) in a throwaway folder too.
+# Then a second, fresh kernel runs the warm-up again, as a learner's first kernel on Binder would:
+# its first `:dep` cell must find the slot postBuild built (fast). Prints the cold and warm times and the peak memory; removes everything after.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
-WARM_FIRST_CELL_LIMIT="${WARM_FIRST_CELL_LIMIT:-60}"
+WARM_FIRST_CELL_LIMIT="${WARM_FIRST_CELL_LIMIT:-30}"
 
 real_cargo="${CARGO_HOME:-$HOME/.cargo}"
 real_rustup="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -29,6 +30,7 @@ PYTHON="${PYTHON:-python3}"
 isolated=(env -u XDG_CACHE_HOME -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u JUPYTER_PATH
           -u JUPYTER_DATA_DIR -u JUPYTER_CONFIG_DIR -u VIRTUAL_ENV
           HOME="$tmp/home" CARGO_HOME="$tmp/cargo" RUSTUP_HOME="$real_rustup"
+          COURSE_KERNEL_SLOTS="$tmp/kernels"
           COURSE_VENV="$tmp/env" PATH="$tmp/cargo/bin:$real_cargo/bin:$PATH")
 
 step "Binder check: binder/postBuild with a throwaway HOME, CARGO_HOME and Python environment"
