@@ -52,6 +52,10 @@ KERNEL = "rust"
 CELL_TIMEOUT = 1200
 STARTUP_TIMEOUT = 300
 STRICT_PANICS = ":preserve_vars_on_panic 0"
+# Binder gives a learner 2 GB at most (450 MB guaranteed): a notebook whose kernel, its code's
+# process and its compilers together go over that (resident memory summed, so pages they share
+# count more than once) fails the test. The kernel alone is about 0.8 GB, mostly its type checker.
+MAX_PEAK_MIB = 2048
 # The mark support::claims gives a timing claim that met a busy machine (claims::NOT_JUDGED).
 NOT_JUDGED = "– not judged"
 # Set by `test --busy`: claims shown "not judged" are listed, not failed.
@@ -283,7 +287,7 @@ def code_cells(nb):
 
 
 def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int = 2,
-         from_notebooks: bool = False) -> int:
+         from_notebooks: bool = False, max_peak_mib: float = 0) -> int:
     rows, failures, late, unjudged = [], [], 0, []
     for path in paths:
         run = Run(path)
@@ -324,6 +328,9 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
                         row["ok"] = False
         print(f"   {short(path)}: {time.monotonic() - started:.1f} s in all; peak memory of the "
               f"kernel and its compilers {memory.mib:.0f} MiB", flush=True)
+        if max_peak_mib and memory.mib > max_peak_mib:
+            failures.append(f"{path.name}: the kernel and its compilers peaked at {memory.mib:.0f} MiB, "
+                            f"over the budget of {max_peak_mib:.0f} MiB (--max-peak-mib)")
         for row in rows:
             if row["notebook"] == path.name:
                 row["peak_mib"] = round(memory.mib)
@@ -485,6 +492,9 @@ def main() -> int:
     parser.add_argument("--busy", action="store_true",
                         help="`test`: other programs compete on purpose; list claims shown "
                              "'not judged' instead of failing them")
+    parser.add_argument("--max-peak-mib", type=float, default=MAX_PEAK_MIB,
+                        help="`test` fails a notebook whose kernel and compilers together used more "
+                             f"resident memory (MiB; default {MAX_PEAK_MIB}, 0 for none)")
     parser.add_argument("--max-first-cell", type=float, default=None,
                         help="`warm` fails if the first cell takes longer (seconds)")
     args = parser.parse_intermixed_args()
@@ -499,7 +509,7 @@ def main() -> int:
         return 1
     BUSY["allowed"] = args.busy
     if args.command == "test":
-        return test(paths, args.report, args.passes, args.from_notebooks)
+        return test(paths, args.report, args.passes, args.from_notebooks, args.max_peak_mib)
     return {"execute": execute, "check": check}[args.command](paths)
 
 
