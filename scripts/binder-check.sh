@@ -12,7 +12,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
-WARM_FIRST_CELL_LIMIT="${WARM_FIRST_CELL_LIMIT:-30}"
+WARM_FIRST_CELL_LIMIT="${WARM_FIRST_CELL_LIMIT:-40}"
 
 real_cargo="${CARGO_HOME:-$HOME/.cargo}"
 real_rustup="${RUSTUP_HOME:-$HOME/.rustup}"
