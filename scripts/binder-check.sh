@@ -8,7 +8,8 @@
 #   - a new, empty Python environment standing in for Binder's;
 #   - the kernels' build directories (scripts/kernel.py's slots) in a throwaway folder too.
 # Then a second, fresh kernel runs the warm-up again, as a learner's first kernel on Binder would:
-# its first `:dep` cell must find the slot postBuild built (fast). Prints the cold and warm times and the peak memory; removes everything after.
+# its first `:dep` cell must find the slot postBuild built (fast). Prints the cold and warm times
+# and the peak memory; removes everything after.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
