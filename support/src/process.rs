@@ -24,6 +24,10 @@ pub struct Worker {
 /// The workers shipped with this crate.
 pub const WORKERS: [&str; 2] = ["do_math", "get_title"];
 
+/// The loop every worker runs when a [`ProcessPool`](crate::pool::ProcessPool) starts it with
+/// `--serve` (`support/workers/serve_core.rs`, included in each worker), to show in a notebook.
+pub const SERVE_LOOP: &str = include_str!("../workers/serve_core.rs");
+
 impl Worker {
     /// Compiles `support/workers/{name}.rs` with `rustc -O` unless an up-to-date build exists,
     /// and returns it. Fails with [`Error::InvalidInput`] for an unknown name and

@@ -7,8 +7,12 @@
 //! process (Python's multiprocessing pickles the arguments and results instead).
 //!
 //! Usage: do_math START END      (START = END does no work: a way to time a bare start-up)
+//!        do_math --serve        a long-lived worker of a process pool: one `START\tEND` request
+//!                               per line on stdin, one answer per line on stdout (serve_core.rs)
 
 use std::process::ExitCode;
+
+include!("serve_core.rs");
 
 fn do_math(start: f64, num: f64) -> i64 {
     let mut pos = start;
@@ -22,16 +26,31 @@ fn do_math(start: f64, num: f64) -> i64 {
     ave as i64
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let parsed = match args.as_slice() {
+/// One chunk: `"{process id} {int(average)}"`, or why the arguments cannot be read.
+fn task(args: &[&str]) -> Result<String, String> {
+    let parsed = match args {
         [start, end] => start.parse::<f64>().ok().zip(end.parse::<f64>().ok()),
         _ => None,
     };
-    let Some((start, end)) = parsed else {
-        eprintln!("usage: do_math START END (two numbers), got {args:?}");
-        return ExitCode::from(2);
-    };
-    println!("{} {}", std::process::id(), do_math(start, end));
-    ExitCode::SUCCESS
+    let (start, end) =
+        parsed.ok_or_else(|| format!("usage: do_math START END (two numbers), got {args:?}"))?;
+    Ok(format!("{} {}", std::process::id(), do_math(start, end)))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if args == ["--serve"] {
+        return serve(task);
+    }
+    match task(&args) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
 }
