@@ -211,11 +211,7 @@ struct Site {
 impl Site {
     /// One latency drawn from `choices` (seconds), scaled.
     fn service_latency(&self, choices: &[f64]) -> Duration {
-        let pick = match self.rng.lock() {
-            Ok(mut rng) => rng.random_range(0..choices.len()),
-            Err(_) => 0,
-        };
-        Duration::from_secs_f64(choices[pick] * self.service_scale)
+        draw_latency(&self.rng, choices, self.service_scale)
     }
 }
 
@@ -271,7 +267,7 @@ impl FakeInternet {
             latency: DEFAULT_LATENCY,
             slow: HashMap::new(),
             service_scale: 1.0,
-            seed: 2018,
+            seed: DEFAULT_SEED,
         }
     }
 
@@ -479,19 +475,45 @@ pub const PLACES: [Place; 5] = [
     ),
 ];
 
-/// Latencies (seconds) of the location service, one drawn per answer. The course's cached
-/// mode drew from 13 measured latencies between 0.288 and 0.536 s, with a mean of 0.410 s;
-/// these 13 have the same range and mean.
+/// Latencies (seconds) of the location service, one drawn per answer: the 13 the course
+/// measured for its cached mode (its `location_service.py`), between 0.288 and 0.536 s, with a
+/// mean of 0.41021 s.
+///
+/// ```
+/// use support::internet::{mean_latency, LOCATION_LATENCIES, SUN_LATENCIES};
+/// assert!((mean_latency(&LOCATION_LATENCIES) - 0.41021).abs() < 1e-5);
+/// // One location lookup, then one sun lookup: 0.94488 s on average.
+/// let both = mean_latency(&LOCATION_LATENCIES) + mean_latency(&SUN_LATENCIES);
+/// assert!((both - 0.94488).abs() < 1e-5);
+/// ```
 pub const LOCATION_LATENCIES: [f64; 13] = [
-    0.288, 0.536, 0.330, 0.452, 0.371, 0.415, 0.398, 0.467, 0.352, 0.429, 0.386, 0.441, 0.465,
+    0.28844, 0.334694, 0.33468, 0.343911, 0.339515, 0.344329, 0.341594, 0.352366, 0.535646,
+    0.527148, 0.533472, 0.53351, 0.523462,
 ];
 
 /// Latencies (seconds) of the sun service: the five the course measured (mean 0.535 s).
 pub const SUN_LATENCIES: [f64; 5] = [0.399203, 0.7046, 0.422959, 0.741911, 0.404674];
 
 /// Latencies (seconds) of the weather service. The course has no cached weather (it always
-/// called the real service); these are invented, with a mean of 0.300 s.
+/// called the real service), so these are **invented** for this course, with a mean of
+/// 0.300 s.
 pub const WEATHER_LATENCIES: [f64; 5] = [0.262, 0.317, 0.295, 0.341, 0.285];
+
+/// The seed of the generator that draws the services' latencies, unless one is given.
+pub(crate) const DEFAULT_SEED: u64 = 2018;
+
+/// One latency drawn from `choices` (seconds) by `rng`, times `scale`. Both the fake internet
+/// and the city services' cached mode draw this way.
+pub(crate) fn draw_latency(rng: &Mutex<StdRng>, choices: &[f64], scale: f64) -> Duration {
+    if choices.is_empty() {
+        return Duration::ZERO;
+    }
+    let pick = match rng.lock() {
+        Ok(mut rng) => rng.random_range(0..choices.len()),
+        Err(_) => 0,
+    };
+    Duration::from_secs_f64((choices[pick] * scale).max(0.0))
+}
 
 /// The mean of a list of latencies, in seconds (0 for an empty list).
 pub fn mean_latency(latencies: &[f64]) -> f64 {
@@ -508,19 +530,52 @@ fn place(zip: &str, country: &str) -> Option<&'static Place> {
         .find(|p| p.0 == zip && p.1.eq_ignore_ascii_case(country))
 }
 
+/// What the location service answers for `{zip}+{country}` (its path's last segment): the key
+/// it answers under (`"97227, us"`) and the place, if it knows it. The city services' cached
+/// mode asks the same function, so both modes know the same places.
+pub(crate) fn location_answer(key: &str) -> (String, Option<&'static Place>) {
+    let (zip, country) = key.split_once(['+', ' ']).unwrap_or((key, ""));
+    let (zip, country) = (zip.trim(), country.trim());
+    (format!("{zip}, {country}"), place(zip, country))
+}
+
+/// What the weather service answers for `zip={zip},{country}` (the query's value): the place,
+/// if it knows it (a missing country means `us`, as OpenWeatherMap assumed).
+pub(crate) fn weather_answer(key: &str) -> Option<&'static Place> {
+    let (zip, country) = key.split_once(',').unwrap_or((key, "us"));
+    place(zip.trim(), country.trim())
+}
+
+/// What the sun service answers at (`lat`, `lng`): today's times (the course's cached answer,
+/// the same for every place), or `None` for coordinates off the globe.
+pub(crate) fn sun_answer(lat: f64, lng: f64) -> Option<crate::city::SunTimes> {
+    if !(lat.abs() <= 90.0 && lng.abs() <= 180.0) {
+        return None;
+    }
+    let time = |t: &str| t.to_string();
+    Some(crate::city::SunTimes {
+        sunrise: time("06:04:09 AM"),
+        sunset: time("08:28:48 PM"),
+        solar_noon: time("01:16:28 PM"),
+        day_length: time("14:24:39"),
+        civil_twilight_begin: time("05:31:10 AM"),
+        civil_twilight_end: time("09:01:47 PM"),
+        nautical_twilight_begin: time("04:49:54 AM"),
+        nautical_twilight_end: time("09:43:03 PM"),
+        astronomical_twilight_begin: time("04:03:13 AM"),
+        astronomical_twilight_end: time("10:29:44 PM"),
+    })
+}
+
 /// The location service: `{"97227, us": {"latitude": …, "longitude": …}}`, or `null` in place
 /// of the object for a place it does not know (as the Data Science Toolkit answered).
 async fn street2coordinates(State(site): State<Arc<Site>>, Path(key): Path<String>) -> Response {
     let _counted = InFlight::enter(&site.stats);
     tokio::time::sleep(site.service_latency(&LOCATION_LATENCIES)).await;
-    let (zip, country) = key.split_once(['+', ' ']).unwrap_or((key.as_str(), ""));
-    let found = place(zip.trim(), country.trim())
-        .map(|p| serde_json::json!({ "latitude": p.2, "longitude": p.3 }));
+    let (key, found) = location_answer(&key);
+    let found = found.map(|p| serde_json::json!({ "latitude": p.2, "longitude": p.3 }));
     let mut answer = serde_json::Map::new();
-    answer.insert(
-        format!("{}, {}", zip.trim(), country.trim()),
-        found.unwrap_or(serde_json::Value::Null),
-    );
+    answer.insert(key, found.unwrap_or(serde_json::Value::Null));
     axum::Json(serde_json::Value::Object(answer)).into_response()
 }
 
@@ -531,35 +586,21 @@ async fn sunrise_sunset(
 ) -> Response {
     let _counted = InFlight::enter(&site.stats);
     tokio::time::sleep(site.service_latency(&SUN_LATENCIES)).await;
-    let coordinate = |name: &str, limit: f64| {
-        query
-            .get(name)
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|v| v.abs() <= limit)
+    let coordinate = |name: &str| query.get(name).and_then(|v| v.parse::<f64>().ok());
+    let times = match (coordinate("lat"), coordinate("lng")) {
+        (Some(lat), Some(lng)) => sun_answer(lat, lng),
+        _ => None,
     };
-    if coordinate("lat", 90.0).is_none() || coordinate("lng", 180.0).is_none() {
-        return (
+    match times {
+        Some(times) => {
+            axum::Json(serde_json::json!({ "results": times, "status": "OK" })).into_response()
+        }
+        None => (
             StatusCode::BAD_REQUEST,
             axum::Json(serde_json::json!({ "results": "", "status": "INVALID_REQUEST" })),
         )
-            .into_response();
+            .into_response(),
     }
-    axum::Json(serde_json::json!({
-        "results": {
-            "sunrise": "06:04:09 AM",
-            "sunset": "08:28:48 PM",
-            "solar_noon": "01:16:28 PM",
-            "day_length": "14:24:39",
-            "civil_twilight_begin": "05:31:10 AM",
-            "civil_twilight_end": "09:01:47 PM",
-            "nautical_twilight_begin": "04:47:35 AM",
-            "nautical_twilight_end": "09:45:22 PM",
-            "astronomical_twilight_begin": "03:53:08 AM",
-            "astronomical_twilight_end": "10:39:49 PM"
-        },
-        "status": "OK"
-    }))
-    .into_response()
 }
 
 /// The weather service: current weather for `zip={zip},{country}`, or a 404 with
@@ -571,8 +612,7 @@ async fn owm_weather(
     let _counted = InFlight::enter(&site.stats);
     tokio::time::sleep(site.service_latency(&WEATHER_LATENCIES)).await;
     let key = query.get("zip").map(String::as_str).unwrap_or("");
-    let (zip, country) = key.split_once(',').unwrap_or((key, "us"));
-    match place(zip.trim(), country.trim()) {
+    match weather_answer(key) {
         Some(&(_, _, lat, lon, city, description, kelvin, humidity)) => {
             axum::Json(serde_json::json!({
                 "coord": { "lon": lon, "lat": lat },

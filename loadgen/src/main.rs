@@ -1,0 +1,902 @@
+//! `loadgen`: a load generator in the manner of `wrk` (closed loop) and `wrk2` (open loop),
+//! for loopback only. `support::load` builds it and runs it as a process of its own, so the
+//! generator's work is not counted against the app under test, and each process's CPU time
+//! says which of the two was the limit.
+//!
+//! ```text
+//! loadgen --url http://127.0.0.1:PORT/path --connections N --window-ms W
+//!         [--timeout-ms T] [--drain-ms D] [--settle-limit-ms S]
+//!         [--ramp-batch B] [--ramp-pause-ms P] [--rate R]
+//! ```
+//!
+//! It raises its own open-file limit to the hard limit, connects `N` keep-alive connections in
+//! batches of `B` with a pause of `P` ms between batches, and sends `GET` requests on a
+//! single-threaded runtime (one core at most):
+//!
+//! - **closed loop** (no `--rate`): each connection sends its next request as soon as the
+//!   previous answer has arrived; latency is measured from the moment a request is sent;
+//! - **open loop** (`--rate R`): from the moment every connection is connected (t0),
+//!   connection `c`'s `k`-th request is due at `t0 + (c + k·N) / R` seconds; it is sent at the
+//!   later of its due time and the previous answer, and its latency is measured from the due
+//!   time, so a slow answer cannot hide the requests queued behind it.
+//!
+//! The measuring window opens when every connection has had its first answer, or `S` ms after
+//! the start, whichever comes first, and lasts `W` ms. When it closes, no new request is sent;
+//! requests in flight get up to `D` ms (default: the timeout) to finish; then every
+//! connection is closed. The sample is every request sent (closed loop) or due (open loop)
+//! inside the window: answered ones give latencies, unanswered ones a lower bound (the time
+//! they had waited when the drain ended).
+//!
+//! It prints one JSON object on stdout. Bad arguments: a message on stderr and exit code 2.
+//! A failure (no runtime, too few file descriptors): a message on stderr and exit code 1.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The most connections one run may open.
+const MAX_CONNECTIONS: usize = 20_000;
+/// The longest a window, timeout, drain or settle limit may be.
+const MAX_MS: u64 = 60_000;
+/// The highest open-loop rate, in requests per second.
+const MAX_RATE: f64 = 100_000.0;
+/// A send more than this after its due time is a late send (open loop).
+const LATE: f64 = 0.010;
+/// How long a connection waits before it tries again after a failed connect.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
+/// File descriptors the process needs besides its connections (stdio, epoll, wakers, spares).
+const SPARE_FDS: u64 = 32;
+
+const USAGE: &str = "usage: loadgen --url http://127.0.0.1:PORT/PATH --connections N --window-ms W \
+[--timeout-ms T (2000)] [--drain-ms D (= timeout)] [--settle-limit-ms S (5000)] \
+[--ramp-batch B (500)] [--ramp-pause-ms P (20)] [--rate R (requests/s: open loop)]";
+
+/// What to run, from the command line.
+#[derive(Debug, Clone)]
+struct Config {
+    addr: SocketAddr,
+    request: Vec<u8>,
+    connections: usize,
+    window: Duration,
+    timeout: Duration,
+    drain: Duration,
+    settle_limit: Duration,
+    ramp_batch: usize,
+    ramp_pause: Duration,
+    rate: Option<f64>,
+}
+
+fn main() -> ExitCode {
+    let began = Instant::now();
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(why) => {
+            eprintln!("loadgen: {why}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&config, began) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!("loadgen: {why}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Reads the arguments; `Ok(None)` for `--help`.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut values: Vec<(String, String)> = Vec::new();
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--help" || arg == "-h" {
+            return Ok(None);
+        }
+        let Some(name) = arg.strip_prefix("--") else {
+            return Err(format!(
+                "unexpected argument {arg:?}: every argument is named"
+            ));
+        };
+        let (name, value) = match name.split_once('=') {
+            Some((name, value)) => (name.to_string(), value.to_string()),
+            None => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("--{name} needs a value"))?;
+                (name.to_string(), value)
+            }
+        };
+        const KNOWN: [&str; 9] = [
+            "url",
+            "connections",
+            "window-ms",
+            "timeout-ms",
+            "drain-ms",
+            "settle-limit-ms",
+            "ramp-batch",
+            "ramp-pause-ms",
+            "rate",
+        ];
+        if !KNOWN.contains(&name.as_str()) {
+            return Err(format!("unknown argument --{name}"));
+        }
+        if values.iter().any(|(n, _)| *n == name) {
+            return Err(format!("--{name} is given twice"));
+        }
+        values.push((name, value));
+    }
+    let get = |name: &str| {
+        values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let number = |name: &str, default: Option<u64>, low: u64, high: u64| -> Result<u64, String> {
+        let value = match get(name) {
+            Some(raw) => raw
+                .parse::<u64>()
+                .map_err(|_| format!("--{name} takes a whole number, not {raw:?}"))?,
+            None => default.ok_or_else(|| format!("--{name} is required"))?,
+        };
+        if value < low || value > high {
+            return Err(format!(
+                "--{name} must be between {low} and {high}, not {value}"
+            ));
+        }
+        Ok(value)
+    };
+    let url = get("url").ok_or("--url is required")?;
+    let (addr, host, path) = parse_url(url)?;
+    let connections = number("connections", None, 1, MAX_CONNECTIONS as u64)? as usize;
+    let window = number("window-ms", None, 1, MAX_MS)?;
+    let timeout = number("timeout-ms", Some(2000), 1, MAX_MS)?;
+    let drain = number("drain-ms", Some(timeout), 0, MAX_MS)?;
+    let settle_limit = number("settle-limit-ms", Some(5000), 0, MAX_MS)?;
+    let ramp_batch = number("ramp-batch", Some(500), 1, MAX_CONNECTIONS as u64)? as usize;
+    let ramp_pause = number("ramp-pause-ms", Some(20), 0, 10_000)?;
+    let rate = match get("rate") {
+        None => None,
+        Some(raw) => {
+            let rate = raw.parse::<f64>().map_err(|_| {
+                format!("--rate takes a number of requests per second, not {raw:?}")
+            })?;
+            if !rate.is_finite() || rate <= 0.0 || rate > MAX_RATE {
+                return Err(format!(
+                    "--rate must be more than 0 and at most {MAX_RATE} requests per second, not {raw}"
+                ));
+            }
+            Some(rate)
+        }
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: loadgen\r\n\r\n");
+    Ok(Some(Config {
+        addr,
+        request: request.into_bytes(),
+        connections,
+        window: Duration::from_millis(window),
+        timeout: Duration::from_millis(timeout),
+        drain: Duration::from_millis(drain),
+        settle_limit: Duration::from_millis(settle_limit),
+        ramp_batch,
+        ramp_pause: Duration::from_millis(ramp_pause),
+        rate,
+    }))
+}
+
+/// `http://127.0.0.1:PORT/path` (or `http://[::1]:PORT/path`): the address, the host as
+/// written (for the `Host` header) and the path.
+fn parse_url(url: &str) -> Result<(SocketAddr, String, String), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("the URL must start with http://, not {url:?}"))?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    if path
+        .chars()
+        .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+    {
+        return Err(format!(
+            "the URL's path may not hold spaces or control characters: {path:?}"
+        ));
+    }
+    let addr: SocketAddr = host.parse().map_err(|_| {
+        format!("the URL must name an IP address and a port, like 127.0.0.1:8080, not {host:?}")
+    })?;
+    if addr.ip() != IpAddr::V4(Ipv4Addr::LOCALHOST) && addr.ip() != IpAddr::V6(Ipv6Addr::LOCALHOST)
+    {
+        return Err(format!(
+            "only this machine may be loaded (127.0.0.1 or [::1]), not {}",
+            addr.ip()
+        ));
+    }
+    if addr.port() == 0 {
+        return Err("the URL's port must not be 0".into());
+    }
+    Ok((addr, host.to_string(), path.to_string()))
+}
+
+/// (soft, hard) open-file limits after raising the soft one to the hard one.
+fn raise_fd_limit() -> Result<(u64, u64), String> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(format!(
+            "could not read the open-file limit: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit reads the struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    // `rlim_t` is `u64` on the platforms we run on; the conversion keeps others compiling.
+    #[allow(clippy::useless_conversion)]
+    Ok((u64::from(limit.rlim_cur), u64::from(limit.rlim_max)))
+}
+
+/// User + system CPU time this process has used, in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// A one-shot signal between tasks of the one thread.
+#[derive(Default)]
+struct Event {
+    fired: Cell<bool>,
+    wakers: RefCell<Vec<Waker>>,
+}
+
+impl Event {
+    fn fire(&self) {
+        self.fired.set(true);
+        for waker in self.wakers.take() {
+            waker.wake();
+        }
+    }
+
+    fn wait(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.fired.get() {
+                Poll::Ready(())
+            } else {
+                self.wakers.borrow_mut().push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+}
+
+/// One answered request: when it was sent (closed loop) or due (open loop), when its answer
+/// arrived (both in seconds since the start), its status, and whether it was sent late.
+struct Record {
+    reference: f64,
+    answered: f64,
+    status: u16,
+    late: bool,
+}
+
+/// What one connection has done, read by the coordinator at the end.
+#[derive(Default)]
+struct Conn {
+    records: Vec<Record>,
+    /// The request waiting for its answer: its reference time and whether it was sent late.
+    in_flight: Option<(f64, bool)>,
+    /// Open loop: the index of the next request not yet sent.
+    next_k: u64,
+}
+
+/// State every task of the run shares (one thread, so cells suffice).
+struct Shared {
+    config: Config,
+    start: Instant,
+    /// Connections whose first connect attempt has finished (connected or failed).
+    tried: Cell<usize>,
+    all_tried: Event,
+    ramp_done: Cell<Option<Instant>>,
+    /// Connections that have had their first answer.
+    first_answers: Cell<usize>,
+    all_answered: Event,
+    /// Open loop: the schedule's start, in seconds since the start.
+    t0: Cell<Option<f64>>,
+    t0_set: Event,
+    /// When the window opened, and how many connections were still waiting for their
+    /// first answer then.
+    open: Cell<Option<(Instant, usize)>>,
+    /// When the window closes (known once it has opened).
+    close: Cell<Option<Instant>>,
+    in_flight: Cell<usize>,
+    errors: Cell<usize>,
+    first_error: RefCell<Option<String>>,
+    sent_total: Cell<usize>,
+    answered_total: Cell<usize>,
+}
+
+impl Shared {
+    fn secs(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.start).as_secs_f64()
+    }
+
+    fn at(&self, secs: f64) -> Instant {
+        self.start + Duration::from_secs_f64(secs.max(0.0))
+    }
+
+    /// The window has closed: no new request may be sent.
+    fn sending_over(&self, now: Instant) -> bool {
+        self.close.get().is_some_and(|close| now >= close)
+    }
+
+    /// The latest the window can close: its close once known, else the settle limit plus
+    /// the window (it opens at the settle limit at the latest).
+    fn latest_close(&self) -> Instant {
+        self.close
+            .get()
+            .unwrap_or(self.start + self.config.settle_limit + self.config.window)
+    }
+
+    fn error(&self, what: String) {
+        self.errors.set(self.errors.get() + 1);
+        self.first_error.borrow_mut().get_or_insert(what);
+    }
+
+    fn tried(&self) {
+        let tried = self.tried.get() + 1;
+        self.tried.set(tried);
+        if tried == self.config.connections {
+            let now = Instant::now();
+            self.ramp_done.set(Some(now));
+            self.start_schedule(now);
+            self.all_tried.fire();
+        }
+    }
+
+    fn first_answer(&self) {
+        let answered = self.first_answers.get() + 1;
+        self.first_answers.set(answered);
+        if answered == self.config.connections {
+            // Opened right here, so the request this connection sends next is in the window.
+            self.open_window(Instant::now());
+            self.all_answered.fire();
+        }
+    }
+
+    /// Starts the open loop's schedule at `at`, unless it has started.
+    fn start_schedule(&self, at: Instant) {
+        if self.t0.get().is_none() {
+            self.t0.set(Some(self.secs(at)));
+            self.t0_set.fire();
+        }
+    }
+
+    /// Opens the measuring window at `at`, unless it is open.
+    fn open_window(&self, at: Instant) {
+        if self.open.get().is_none() {
+            let waiting = self.config.connections - self.first_answers.get();
+            self.open.set(Some((at, waiting)));
+            self.close.set(Some(at + self.config.window));
+        }
+    }
+
+    /// Open loop: when connection `c`'s `k`-th request is due, in seconds since the start.
+    fn due(&self, t0: f64, rate: f64, c: usize, k: u64) -> f64 {
+        t0 + (c as f64 + k as f64 * self.config.connections as f64) / rate
+    }
+
+    /// Connects, trying again after a pause when it fails, until the window has closed
+    /// (`None`). `first` is set to false once the first attempt has finished.
+    async fn connect(&self, first: &mut bool) -> Option<TcpStream> {
+        loop {
+            if self.sending_over(Instant::now()) {
+                return None;
+            }
+            let attempt = tokio::time::timeout_at(
+                self.latest_close().into(),
+                TcpStream::connect(self.config.addr),
+            )
+            .await;
+            let failed = match attempt {
+                Err(_) => return None,
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    if std::mem::take(first) {
+                        self.tried();
+                    }
+                    return Some(stream);
+                }
+                Ok(Err(e)) => e,
+            };
+            self.error(format!("connect: {failed}"));
+            if std::mem::take(first) {
+                self.tried();
+            }
+            tokio::time::sleep(RECONNECT_PAUSE).await;
+        }
+    }
+}
+
+/// One keep-alive connection, sending requests until the window closes. It is dropped (and
+/// its socket closed) by the coordinator when the drain ends.
+async fn connection(c: usize, shared: Rc<Shared>, conn: Rc<RefCell<Conn>>) {
+    let mut first = true;
+    let mut answered_once = false;
+    let mut stream = shared.connect(&mut first).await;
+    let mut buffer = Vec::with_capacity(2048);
+    let rate = shared.config.rate;
+    let mut t0 = 0.0;
+    if rate.is_some() {
+        shared.t0_set.wait().await;
+        t0 = shared.t0.get().unwrap_or(0.0);
+    }
+    let mut k: u64 = 0;
+    loop {
+        // Open loop: wait for the next request's due time.
+        let due = rate.map(|rate| shared.due(t0, rate, c, k));
+        if let Some(due) = due {
+            let due_at = shared.at(due);
+            if shared.close.get().is_some_and(|close| due_at >= close) {
+                break;
+            }
+            if due_at > Instant::now() {
+                tokio::time::sleep_until(due_at.into()).await;
+            }
+        }
+        let mut live = match stream.take() {
+            Some(live) => live,
+            None => match shared.connect(&mut first).await {
+                Some(live) => live,
+                None => break,
+            },
+        };
+        let now = Instant::now();
+        if shared.sending_over(now) {
+            break;
+        }
+        let sent = shared.secs(now);
+        let reference = due.unwrap_or(sent);
+        let late = due.is_some_and(|due| sent - due > LATE);
+        {
+            let mut conn = conn.borrow_mut();
+            conn.in_flight = Some((reference, late));
+            conn.next_k = k + 1;
+        }
+        k += 1;
+        shared.in_flight.set(shared.in_flight.get() + 1);
+        shared.sent_total.set(shared.sent_total.get() + 1);
+        let outcome = exchange(&mut live, &shared.config.request, &mut buffer).await;
+        shared.in_flight.set(shared.in_flight.get() - 1);
+        conn.borrow_mut().in_flight = None;
+        match outcome {
+            Ok((status, keep_alive)) => {
+                let answered = shared.secs(Instant::now());
+                conn.borrow_mut().records.push(Record {
+                    reference,
+                    answered,
+                    status,
+                    late,
+                });
+                shared.answered_total.set(shared.answered_total.get() + 1);
+                if !std::mem::replace(&mut answered_once, true) {
+                    shared.first_answer();
+                }
+                if keep_alive {
+                    stream = Some(live);
+                }
+            }
+            Err(e) => shared.error(e.to_string()),
+        }
+    }
+}
+
+async fn exchange(
+    stream: &mut TcpStream,
+    request: &[u8],
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<(u16, bool)> {
+    stream.write_all(request).await?;
+    read_response(stream, buffer).await
+}
+
+/// Appends what the next read gives (up to 2 KiB) to `buffer`; 0 at the end of the stream.
+async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+    let old = buffer.len();
+    buffer.resize(old + 2048, 0);
+    let read = stream.read(&mut buffer[old..]).await;
+    let n = *read.as_ref().unwrap_or(&0);
+    buffer.truncate(old + n);
+    read
+}
+
+/// Reads one response: its status line, headers and `Content-Length` body. Returns its status
+/// and whether the connection may be used again.
+async fn read_response(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<(u16, bool)> {
+    buffer.clear();
+    let head_end = loop {
+        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        if buffer.len() > 64 * 1024 {
+            return Err(std::io::Error::other("response headers over 64 KiB"));
+        }
+        if read_more(stream, buffer).await? == 0 {
+            return Err(std::io::Error::other("the server closed the connection"));
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+    let status: u16 = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("a response without a status line"))?;
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| std::io::Error::other("a response without Content-Length"))?;
+    let keep_alive = !head
+        .lines()
+        .any(|l| l.starts_with("connection:") && l.contains("close"));
+    let mut have = buffer.len() - head_end;
+    while have < length {
+        buffer.clear();
+        let n = read_more(stream, buffer).await?;
+        if n == 0 {
+            return Err(std::io::Error::other(
+                "the server closed the connection mid-body",
+            ));
+        }
+        have += n;
+    }
+    Ok((status, keep_alive))
+}
+
+/// What the run measured, before it is written out.
+struct Report {
+    ramp_secs: f64,
+    settle_secs: f64,
+    waiting_at_open: usize,
+    answers_in_window: usize,
+    latencies: Vec<f64>,
+    unfinished_lower_bounds: Vec<f64>,
+    timeouts: usize,
+    non_2xx: usize,
+    errors: usize,
+    first_error: Option<String>,
+    sent_total: usize,
+    answered_total: usize,
+    late_sends: usize,
+}
+
+/// Ramps the connections up, opens and closes the window, drains, and counts.
+async fn coordinate(config: Config) -> Report {
+    let start = Instant::now();
+    let connections = config.connections;
+    let shared = Rc::new(Shared {
+        config,
+        start,
+        tried: Cell::new(0),
+        all_tried: Event::default(),
+        ramp_done: Cell::new(None),
+        first_answers: Cell::new(0),
+        all_answered: Event::default(),
+        t0: Cell::new(None),
+        t0_set: Event::default(),
+        open: Cell::new(None),
+        close: Cell::new(None),
+        in_flight: Cell::new(0),
+        errors: Cell::new(0),
+        first_error: RefCell::new(None),
+        sent_total: Cell::new(0),
+        answered_total: Cell::new(0),
+    });
+    let conns: Vec<Rc<RefCell<Conn>>> = (0..connections)
+        .map(|_| Rc::new(RefCell::new(Conn::default())))
+        .collect();
+
+    // Ramp up: a batch of connections, a pause, the next batch.
+    {
+        let shared = Rc::clone(&shared);
+        let conns = conns.clone();
+        tokio::task::spawn_local(async move {
+            let batch = shared.config.ramp_batch;
+            for (i, chunk) in conns.chunks(batch).enumerate() {
+                if shared.sending_over(Instant::now()) {
+                    break;
+                }
+                if i > 0 && !shared.config.ramp_pause.is_zero() {
+                    tokio::time::sleep(shared.config.ramp_pause).await;
+                }
+                for (j, conn) in chunk.iter().enumerate() {
+                    let c = i * batch + j;
+                    tokio::task::spawn_local(connection(c, Rc::clone(&shared), Rc::clone(conn)));
+                }
+            }
+        });
+    }
+
+    let settle_at = start + shared.config.settle_limit;
+    // The open loop's schedule starts when every connection is connected (or at the settle
+    // limit, if some never are).
+    tokio::select! {
+        _ = shared.all_tried.wait() => {}
+        _ = tokio::time::sleep_until(settle_at.into()) => {}
+    }
+    shared.start_schedule(Instant::now());
+    // The window opens when every connection has had an answer, or at the settle limit.
+    tokio::select! {
+        _ = shared.all_answered.wait() => {}
+        _ = tokio::time::sleep_until(settle_at.into()) => {}
+    }
+    shared.open_window(Instant::now());
+    let (open, waiting_at_open) = shared.open.get().unwrap_or((Instant::now(), connections));
+    let close = open + shared.config.window;
+    tokio::time::sleep_until(close.into()).await;
+    // The drain: requests in flight may finish, none is sent.
+    let drain_end = close + shared.config.drain;
+    loop {
+        let now = Instant::now();
+        if shared.in_flight.get() == 0 || now >= drain_end {
+            break;
+        }
+        let step = (drain_end - now).min(Duration::from_millis(2));
+        tokio::time::sleep(step).await;
+    }
+    let end = Instant::now();
+
+    // Count.
+    let (open_s, close_s, end_s) = (shared.secs(open), shared.secs(close), shared.secs(end));
+    let in_window = |t: f64| t >= open_s && t < close_s;
+    let t0 = shared.t0.get().unwrap_or(0.0);
+    let mut report = Report {
+        ramp_secs: shared.ramp_done.get().map_or(end_s, |at| shared.secs(at)),
+        settle_secs: open_s,
+        waiting_at_open,
+        answers_in_window: 0,
+        latencies: Vec::new(),
+        unfinished_lower_bounds: Vec::new(),
+        timeouts: 0,
+        non_2xx: 0,
+        errors: shared.errors.get(),
+        first_error: shared.first_error.borrow().clone(),
+        sent_total: shared.sent_total.get(),
+        answered_total: shared.answered_total.get(),
+        late_sends: 0,
+    };
+    for (c, conn) in conns.iter().enumerate() {
+        let conn = conn.borrow();
+        for record in &conn.records {
+            if in_window(record.answered) {
+                report.answers_in_window += 1;
+                if !(200..300).contains(&record.status) {
+                    report.non_2xx += 1;
+                }
+            }
+            if in_window(record.reference) {
+                report.latencies.push(record.answered - record.reference);
+                report.late_sends += usize::from(record.late);
+            }
+        }
+        if let Some((reference, late)) = conn.in_flight
+            && in_window(reference)
+        {
+            report.unfinished_lower_bounds.push(end_s - reference);
+            report.late_sends += usize::from(late);
+        }
+        // Open loop: requests due in the window but never sent waited from their due time.
+        if let Some(rate) = shared.config.rate {
+            let mut k = conn.next_k;
+            loop {
+                let due = shared.due(t0, rate, c, k);
+                if due >= close_s {
+                    break;
+                }
+                if due >= open_s {
+                    report.unfinished_lower_bounds.push(end_s - due);
+                }
+                k += 1;
+            }
+        }
+    }
+    let timeout = shared.config.timeout.as_secs_f64();
+    report.timeouts = report
+        .latencies
+        .iter()
+        .chain(&report.unfinished_lower_bounds)
+        .filter(|&&l| l > timeout)
+        .count();
+    report.latencies.sort_by(f64::total_cmp);
+    report.unfinished_lower_bounds.sort_by(f64::total_cmp);
+    report
+}
+
+fn run(config: &Config, began: Instant) -> Result<String, String> {
+    let (fd_soft, fd_hard) = raise_fd_limit()?;
+    let needed = config.connections as u64 + SPARE_FDS;
+    if fd_soft < needed {
+        return Err(format!(
+            "{} connections need about {needed} open files, but this process may open only \
+             {fd_soft} (its hard limit is {fd_hard}): use fewer connections or raise the hard \
+             limit (ulimit -Hn)",
+            config.connections
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not build a tokio runtime: {e}"))?;
+    let local = tokio::task::LocalSet::new();
+    let report = local.block_on(&runtime, coordinate(config.clone()));
+    // Every connection is closed here, before the report is written.
+    drop(local);
+    drop(runtime);
+    let cpu = cpu_seconds();
+    let wall = began.elapsed().as_secs_f64();
+    Ok(to_json(config, &report, fd_soft, fd_hard, cpu, wall))
+}
+
+/// A finite number with six decimals (0 for anything else, which cannot happen).
+fn number(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.6}")
+    } else {
+        "0".into()
+    }
+}
+
+fn numbers(xs: &[f64]) -> String {
+    let mut out = String::with_capacity(xs.len() * 10 + 2);
+    out.push('[');
+    for (i, x) in xs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&number(*x));
+    }
+    out.push(']');
+    out
+}
+
+fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn to_json(config: &Config, r: &Report, fd_soft: u64, fd_hard: u64, cpu: f64, wall: f64) -> String {
+    let window = config.window.as_secs_f64();
+    let fields = [
+        ("connections", config.connections.to_string()),
+        ("rate", config.rate.map_or("null".into(), number)),
+        ("fd_soft", fd_soft.to_string()),
+        ("fd_hard", fd_hard.to_string()),
+        ("ramp_secs", number(r.ramp_secs)),
+        ("settle_secs", number(r.settle_secs)),
+        ("waiting_at_open", r.waiting_at_open.to_string()),
+        ("window_secs", number(window)),
+        ("answers_in_window", r.answers_in_window.to_string()),
+        ("per_second", number(r.answers_in_window as f64 / window)),
+        ("sent_total", r.sent_total.to_string()),
+        ("answered_total", r.answered_total.to_string()),
+        ("timeout_secs", number(config.timeout.as_secs_f64())),
+        ("timeouts", r.timeouts.to_string()),
+        ("non_2xx", r.non_2xx.to_string()),
+        ("errors", r.errors.to_string()),
+        (
+            "first_error",
+            r.first_error.as_deref().map_or("null".into(), string),
+        ),
+        ("late_sends", r.late_sends.to_string()),
+        ("cpu_secs", number(cpu)),
+        ("wall_secs", number(wall)),
+        ("unfinished", r.unfinished_lower_bounds.len().to_string()),
+        (
+            "unfinished_lower_bounds",
+            numbers(&r.unfinished_lower_bounds),
+        ),
+        ("latencies", numbers(&r.latencies)),
+    ];
+    let mut out = String::from("{");
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&string(name));
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Result<Option<Config>, String> {
+        parse_args(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let config = args("--url http://127.0.0.1:8080/x --connections 3 --window-ms 100")
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.connections, 3);
+        assert_eq!(config.drain, config.timeout);
+        assert_eq!(config.ramp_batch, 500);
+        assert!(config.rate.is_none());
+        let text = String::from_utf8(config.request).unwrap();
+        assert!(text.starts_with("GET /x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
+        for bad in [
+            "--url http://10.0.0.1:80/ --connections 1 --window-ms 1",
+            "--url http://127.0.0.2:80/ --connections 1 --window-ms 1",
+            "--url https://127.0.0.1:80/ --connections 1 --window-ms 1",
+            "--url http://localhost:80/ --connections 1 --window-ms 1",
+            "--url http://127.0.0.1:80/ --connections 0 --window-ms 1",
+            "--url http://127.0.0.1:80/ --connections 1 --window-ms 0",
+            "--url http://127.0.0.1:80/ --connections 1 --window-ms 1 --rate 0",
+            "--url http://127.0.0.1:80/ --connections 1 --window-ms 1 --rate NaN",
+            "--url http://127.0.0.1:80/ --connections 1 --window-ms 1 --bogus 3",
+            "--url http://127.0.0.1:80/ --connections 1",
+            "--connections 1 --window-ms 1",
+        ] {
+            assert!(args(bad).is_err(), "{bad}");
+        }
+        assert!(
+            args("--url=http://[::1]:80/ --connections=1 --window-ms=1 --rate=2.5")
+                .unwrap()
+                .is_some()
+        );
+        assert!(args("--help").unwrap().is_none());
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(string("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+        assert_eq!(numbers(&[0.5, 1.0]), "[0.500000,1.000000]");
+        assert_eq!(number(f64::NAN), "0");
+    }
+}
