@@ -116,4 +116,9 @@ if [ "${#notebooks[@]}" -gt 0 ]; then
     step "Trusted the course's ${#notebooks[@]} notebooks, so JupyterLab shows their charts on opening (key and signatures: ${jupyter_data#"$ROOT"/})"
   fi
 fi
+# wrk is optional: chapter 08 cross-checks its own load generator with it when it is installed.
+# Installing it needs the system's package manager (and usually sudo), so set-up only says how.
+if ! command -v wrk >/dev/null 2>&1; then
+  note "Optional: wrk (the course's load-testing tool) is not installed; chapter 08 uses it for a cross-check when it is. Install: apt install wrk (Debian/Ubuntu) or brew install wrk (macOS)."
+fi
 step "Set-up complete: Rust $rust_version, Python $py_version, evcxr_jupyter $EVCXR_VERSION"

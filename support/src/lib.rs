@@ -21,6 +21,9 @@
 //!   busy machine is shown as *not judged* instead of failing for the wrong reason.
 //! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
 //! - [`python`]: running the course's Python programs beside the Rust ones (02).
+//! - [`pool`]: a process pool of long-lived workers, and the task handles it shares with thread
+//!   pools (Python's `Future` and `AsyncResult`) (chapters 05 and 06).
+//! - [`wrk`]: runs the course's load-testing tool, when installed, to cross-check [`load`] (08).
 //! - [`process`]: worker programs run as separate processes, and a check that none is left (05).
 //! - [`titles`]: the course's `get_title` with the standard library only, shared with a worker (06).
 //! - [`city`], [`load`]: the city API's services and server, and a load generator (08).
@@ -47,8 +50,10 @@ pub mod error;
 pub mod exercises;
 #[cfg(feature = "web")]
 pub mod internet;
+#[cfg(feature = "web")]
 pub mod load;
 pub mod machine;
+pub mod pool;
 pub mod process;
 pub mod python;
 pub mod record;
@@ -59,6 +64,8 @@ pub mod table;
 pub mod titles;
 pub mod trend;
 pub mod work;
+#[cfg(feature = "web")]
+pub mod wrk;
 
 pub use error::{Error, Result};
 

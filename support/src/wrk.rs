@@ -1,0 +1,258 @@
+//! Runs `wrk`, the load-testing tool the course used, when it is installed, and reads its
+//! report, so chapter 08 can check its own generator ([`crate::load`]) against it.
+//!
+//! wrk is not a dependency: [`available`] says whether it can be run here, and [`run`] fails
+//! with [`Error::Unavailable`] (saying how to install it) when it cannot.
+//!
+//! Two things differ from [`crate::load`] and matter when the numbers meet: wrk counts every
+//! answer from the moment its connections open (there is no measuring window), and it leaves
+//! answers slower than its timeout out of its latency figures (they are only counted, as
+//! "timeout" socket errors), so its percentiles describe the answers that came in time.
+
+use crate::error::{Error, Result};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// What one wrk run reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrkReport {
+    /// Connections it kept open.
+    pub connections: usize,
+    /// Answers over the whole run.
+    pub requests: u64,
+    /// wrk's "Requests/sec".
+    pub per_second: f64,
+    /// Latency percentiles wrk printed (`--latency`), in seconds: 50%, 75%, 90%, 99%.
+    pub p50: f64,
+    /// 75th percentile (s).
+    pub p75: f64,
+    /// 90th percentile (s).
+    pub p90: f64,
+    /// 99th percentile (s).
+    pub p99: f64,
+    /// Requests that took longer than the timeout (left out of the percentiles).
+    pub timeouts: u64,
+    /// Connect, read and write errors.
+    pub errors: u64,
+    /// Answers with a status other than 2xx or 3xx.
+    pub non_2xx: u64,
+    /// wrk's own output, to show.
+    pub output: String,
+}
+
+/// Whether `wrk` can be run here.
+///
+/// ```
+/// let _ = support::wrk::available();   // true where `apt install wrk` or `brew install wrk` ran
+/// ```
+pub fn available() -> bool {
+    Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Runs `wrk -t1 -c{connections} -d{duration} --timeout {timeout} --latency {url}` (one thread,
+/// like [`crate::load`]'s generator) and reads its report. `url` must be `http://127.0.0.1:…`;
+/// `connections` 1 to 20,000; `duration` whole seconds, 1 to 60.
+pub fn run(
+    url: &str,
+    connections: usize,
+    duration: Duration,
+    timeout: Duration,
+) -> Result<WrkReport> {
+    let loopback = url
+        .strip_prefix("http://127.0.0.1:")
+        .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    if !loopback {
+        return Err(Error::InvalidInput(format!(
+            "wrk is only pointed at this machine (http://127.0.0.1:PORT/…), not {url:?}"
+        )));
+    }
+    if connections == 0 || connections > 20_000 {
+        return Err(Error::InvalidInput(format!(
+            "wrk opens 1 to 20000 connections here, not {connections}"
+        )));
+    }
+    let secs = duration.as_secs();
+    if !(1..=60).contains(&secs) || duration.subsec_nanos() != 0 {
+        return Err(Error::InvalidInput(format!(
+            "a wrk run lasts 1 to 60 whole seconds, not {duration:?}"
+        )));
+    }
+    let timeout_ms = timeout.as_millis().max(1);
+    let out = Command::new("wrk")
+        .args([
+            "-t1".to_string(),
+            format!("-c{connections}"),
+            format!("-d{secs}s"),
+            "--timeout".to_string(),
+            format!("{timeout_ms}ms"),
+            "--latency".to_string(),
+            url.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot run wrk ({e}); install it with `apt install wrk` (Debian, Ubuntu) or `brew install wrk` (macOS)"
+            ))
+        })?;
+    let output = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(Error::System(format!(
+            "wrk failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    parse(&output, connections)
+}
+
+/// Reads wrk's text report.
+fn parse(output: &str, connections: usize) -> Result<WrkReport> {
+    let missing = |what: &str| Error::System(format!("wrk's report has no {what}:\n{output}"));
+    let mut report = WrkReport {
+        connections,
+        requests: 0,
+        per_second: f64::NAN,
+        p50: f64::NAN,
+        p75: f64::NAN,
+        p90: f64::NAN,
+        p99: f64::NAN,
+        timeouts: 0,
+        errors: 0,
+        non_2xx: 0,
+        output: output.to_string(),
+    };
+    let mut in_distribution = false;
+    for line in output.lines().map(str::trim) {
+        if line.starts_with("Latency Distribution") {
+            in_distribution = true;
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if in_distribution {
+            if let [q, value] = words.as_slice() {
+                let seconds = seconds(value);
+                match *q {
+                    "50%" => report.p50 = seconds.ok_or_else(|| missing("50% latency"))?,
+                    "75%" => report.p75 = seconds.ok_or_else(|| missing("75% latency"))?,
+                    "90%" => report.p90 = seconds.ok_or_else(|| missing("90% latency"))?,
+                    "99%" => report.p99 = seconds.ok_or_else(|| missing("99% latency"))?,
+                    _ => in_distribution = false,
+                }
+                continue;
+            }
+            in_distribution = false;
+        }
+        if let Some(rest) = line.strip_prefix("Requests/sec:") {
+            report.per_second = rest.trim().parse().map_err(|_| missing("Requests/sec"))?;
+        } else if let Some(rest) = line.strip_prefix("Socket errors:") {
+            for part in rest.split(',') {
+                let mut kv = part.split_whitespace();
+                let (Some(kind), Some(n)) =
+                    (kv.next(), kv.next().and_then(|n| n.parse::<u64>().ok()))
+                else {
+                    continue;
+                };
+                if kind == "timeout" {
+                    report.timeouts = n;
+                } else {
+                    report.errors += n;
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            report.non_2xx = rest.trim().parse().unwrap_or(0);
+        } else if words.get(1) == Some(&"requests") && words.get(2) == Some(&"in") {
+            report.requests = words[0].parse().map_err(|_| missing("request count"))?;
+        }
+    }
+    if report.per_second.is_nan() {
+        return Err(missing("Requests/sec"));
+    }
+    if report.p50.is_nan() || report.p99.is_nan() {
+        return Err(missing("latency distribution"));
+    }
+    Ok(report)
+}
+
+/// `870.00ms`, `1.24s`, `512.00us`, `2.00m` as seconds.
+fn seconds(value: &str) -> Option<f64> {
+    let split = value.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Some(number * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "Running 3s test @ http://127.0.0.1:40000/api/sun/97227/us
+  1 threads and 1000 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   951.33ms  180.12ms   1.30s    62.00%
+    Req/Sec     1.10k   120.00     1.30k    70.00%
+  Latency Distribution
+     50%  874.00ms
+     75%    1.05s
+     90%    1.19s
+     99%    1.27s
+  3190 requests in 3.01s, 2.10MB read
+  Socket errors: connect 0, read 2, write 0, timeout 7
+  Non-2xx or 3xx responses: 3
+Requests/sec:   1059.80
+Transfer/sec:    713.10KB
+";
+
+    #[test]
+    fn the_report_is_read() {
+        let r = parse(SAMPLE, 1000).unwrap();
+        assert_eq!(r.requests, 3190);
+        assert_eq!(r.per_second, 1059.80);
+        assert!((r.p50 - 0.874).abs() < 1e-9 && (r.p75 - 1.05).abs() < 1e-9);
+        assert!((r.p90 - 1.19).abs() < 1e-9 && (r.p99 - 1.27).abs() < 1e-9);
+        assert_eq!((r.timeouts, r.errors, r.non_2xx), (7, 2, 3));
+    }
+
+    #[test]
+    fn a_report_without_figures_is_an_error() {
+        assert!(parse("Running 1s test\n", 1).is_err());
+        assert_eq!(seconds("512.00us"), Some(512e-6));
+        assert_eq!(seconds("2.00m"), Some(120.0));
+        assert_eq!(seconds("fast"), None);
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_before_running() {
+        let second = Duration::from_secs(1);
+        assert!(matches!(
+            run("http://example.com/", 1, second, second),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            run("http://127.0.0.1:1/", 0, second, second),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            run(
+                "http://127.0.0.1:1/",
+                1,
+                Duration::from_millis(1500),
+                second
+            ),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+}
