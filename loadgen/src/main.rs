@@ -476,7 +476,10 @@ async fn connection(c: usize, shared: Rc<Shared>, conn: Rc<RefCell<Conn>>) {
             },
         };
         let now = Instant::now();
-        if shared.sending_over(now) {
+        // A closed loop sends nothing once the window has closed. An open loop's request that
+        // fell due inside the window is sent even if this task woke a moment after it closed
+        // (timers are not exact): it belongs to the sample, and the drain waits for it.
+        if due.is_none() && shared.sending_over(now) {
             break;
         }
         let sent = shared.secs(now);
@@ -664,9 +667,21 @@ async fn coordinate(config: Config) -> Report {
     tokio::time::sleep_until(close.into()).await;
     // The drain: requests in flight may finish, none is sent.
     let drain_end = close + shared.config.drain;
+    let close_secs = shared.secs(close);
+    // Open loop: a connection whose next request fell due inside the window but whose timer
+    // has not fired yet still has a request to send (timers are not exact).
+    let due_unsent = || {
+        shared.config.rate.is_some_and(|rate| {
+            let t0 = shared.t0.get().unwrap_or(0.0);
+            conns
+                .iter()
+                .enumerate()
+                .any(|(c, conn)| shared.due(t0, rate, c, conn.borrow().next_k) < close_secs)
+        })
+    };
     loop {
         let now = Instant::now();
-        if shared.in_flight.get() == 0 || now >= drain_end {
+        if (shared.in_flight.get() == 0 && !due_unsent()) || now >= drain_end {
             break;
         }
         let step = (drain_end - now).min(Duration::from_millis(2));

@@ -55,7 +55,8 @@ pub fn available() -> bool {
 }
 
 /// Runs `wrk -t1 -c{connections} -d{duration} --timeout {timeout} --latency {url}` (one thread,
-/// like [`crate::load`]'s generator) and reads its report. `url` must be `http://127.0.0.1:…`;
+/// like [`crate::load`]'s generator) and reads its report; the timeout is rounded up to whole
+/// seconds (1 to 60), as wrk reads it. `url` must be `http://127.0.0.1:…`;
 /// `connections` 1 to 20,000; `duration` whole seconds, 1 to 60.
 pub fn run(
     url: &str,
@@ -82,14 +83,20 @@ pub fn run(
             "a wrk run lasts 1 to 60 whole seconds, not {duration:?}"
         )));
     }
-    let timeout_ms = timeout.as_millis().max(1);
+    // wrk reads times in whole units ("2s"), so the timeout is rounded up to whole seconds.
+    let timeout_secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    if !(1..=60).contains(&timeout_secs) {
+        return Err(Error::InvalidInput(format!(
+            "wrk's timeout is 1 to 60 s here, not {timeout:?}"
+        )));
+    }
     let out = Command::new("wrk")
         .args([
             "-t1".to_string(),
             format!("-c{connections}"),
             format!("-d{secs}s"),
             "--timeout".to_string(),
-            format!("{timeout_ms}ms"),
+            format!("{timeout_secs}s"),
             "--latency".to_string(),
             url.to_string(),
         ])
