@@ -10,8 +10,9 @@ import tempfile
 import nbformat
 
 HERE = pathlib.Path(__file__).resolve().parent
-# The kernels start in notebooks/ (--from-notebooks), so this is the chapters' own `:dep` line.
-SUPPORT = ':dep support = { path = "../support" }\nuse support::prelude::*;'
+# The kernels start in notebooks/ (--from-notebooks), so this is the `:dep` line of chapters 01,
+# 03, 04 and 05 (without the web feature: the quickest to load).
+SUPPORT = ':dep support = { path = "../support", default-features = false }\nuse support::prelude::*;'
 # A timing claim that is false. Measured for real, it is judged (✘) on a quiet machine; with
 # a share that says another program took the cores, it is "not judged".
 FALSE_TIMING = (
