@@ -223,8 +223,9 @@ class Run:
 
 
 class PeakMemory:
-    """Samples the resident memory of a process and all its descendants (the kernel, and the
-    cargo and rustc processes it starts) every 0.2 s, from /proc; keeps the largest sum seen.
+    """Samples the memory of a process and all its descendants (the kernel, and the cargo and
+    rustc processes it starts) every 0.2 s, from /proc (proportional set sizes, so shared pages
+    count once); keeps the largest sum seen.
     Reports 0 where /proc is missing (not Linux)."""
 
     def __init__(self, pid: int | None):
@@ -259,7 +260,24 @@ class PeakMemory:
             children = [p for p, pp in parents.items() if pp == parent and p not in tree]
             tree.update(children)
             frontier += children
-        return sum(rss.get(p, 0) for p in tree)
+        return sum(self._pss(p, rss.get(p, 0)) for p in tree)
+
+    @staticmethod
+    def _pss(pid: int, rss: int) -> int:
+        """A process's proportional set size: its private pages plus its share of pages it
+        shares. Summing resident sizes instead counts shared pages once per process, and a child
+        between fork and exec shares all of the kernel's ~1 GiB, so a moment when two or three
+        processes were being started read as 1-2 GiB more than the machine was using (seen on
+        one core, where that moment lasts longer). A memory limit such as Binder's counts each
+        page once, as this does. Falls back to the resident size where smaps_rollup is missing."""
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, IndexError, ValueError):
+            pass
+        return rss
 
     def _watch(self) -> None:
         while not self._stop.wait(0.2):
