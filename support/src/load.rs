@@ -1078,18 +1078,9 @@ mod tests {
     #[test]
     #[ignore]
     fn benchmark_cached_city_app() {
-        use crate::city::{AppServer, CityError, Services, SunTimes, check_place};
-        use axum::Json;
-        use axum::extract::{Path, State};
+        use crate::city::tests::sun;
+        use crate::city::{AppServer, Services};
         let _processes = crate::process_test_lock();
-        async fn sun(
-            State(services): State<Services>,
-            Path((zip, country)): Path<(String, String)>,
-        ) -> std::result::Result<Json<SunTimes>, CityError> {
-            check_place(&zip, &country)?;
-            let at = services.location(&zip, &country).await?;
-            Ok(Json(services.sun_for_today(&at).await?))
-        }
         let limit = raise_fd_limit().unwrap();
         let started = Instant::now();
         generator().unwrap();
