@@ -25,7 +25,10 @@ tagged `raises-exception` must fail (a compile error that is the lesson) and may
 Timing claims that met a busy machine are shown as "not judged" instead of failing (see
 support::claims). By default the harness treats the machine as quiet and fails any claim shown
 "not judged" because its measurements did not get their cores, so that mark cannot hide a false
-claim; `test --busy` is for runs where other programs are meant to compete (a CPU hog in the test
+claim. `test` runs every cell twice (pass 2 re-measures), and fails a cell whose claims were not
+judged in both passes: a virtual machine's host can take a core for a moment even on a quiet
+run (CI's machine did, once in 524 cells), but a claim must be judged in at least one pass, and a
+false one is ✘ there. `test --busy` is for runs where other programs are meant to compete (a CPU hog in the test
 command), and lists those claims instead. One kind is listed even in a quiet run: a speed-up
 whose cores were all ours but computed more slowly while all of them were busy (support::share's
 "cores' worth of work": a busy host under a virtual machine, shared hyperthreads, a power limit),
@@ -59,7 +62,9 @@ MAX_PEAK_MIB = 2048
 # The mark support::claims gives a timing claim that met a busy machine (claims::NOT_JUDGED).
 NOT_JUDGED = "– not judged"
 # Set by `test --busy`: claims shown "not judged" are listed, not failed.
-BUSY = {"allowed": False}
+# Set by `test` on a quiet run of two passes: a cell whose claims were not judged in one pass
+# fails only if they were not judged in the other pass either (see `test`).
+BUSY = {"allowed": False, "judged_by_pass": False}
 # The reason support::share gives when the cores were all ours but computed more slowly while
 # all were busy (a busy host under a virtual machine, shared hyperthreads, a power limit): a
 # property of the machine that no quiet moment changes, so a quiet run lists it, not fails it.
@@ -97,7 +102,7 @@ def problems_in(cell) -> list[str]:
     elif stderr.strip() and "allow-stderr" not in tags(cell):
         found.append("stderr: " + stderr.strip()[:300])
     competed = [line for line in not_judged(cell) if SLOW_CORES not in line]
-    if competed and not BUSY["allowed"]:
+    if competed and not BUSY["allowed"] and not BUSY["judged_by_pass"]:
         found.append("claims were not judged (other programs took the cores) on a run meant to be "
                      "quiet: " + "; ".join(competed)[:600])
     for o in cell.outputs:
@@ -307,7 +312,10 @@ def code_cells(nb):
 def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int = 2,
          from_notebooks: bool = False, max_peak_mib: float = 0) -> int:
     rows, failures, late, unjudged = [], [], 0, []
+    # On a quiet run of two passes, not-judged claims are settled per cell after both passes.
+    BUSY["judged_by_pass"] = passes > 1 and not BUSY["allowed"]
     for path in paths:
+        competed = {}
         run = Run(path)
         if from_notebooks:
             # The kernel starts in notebooks/, so notebooks/evcxr.toml (evcxr's cache among its
@@ -325,6 +333,8 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
                     seconds, found = run.run_cell(cell, index, label=(pass_no, number))
                     unjudged += [f"{path.name} cell {number} (pass {pass_no}): {line}"
                                  for line in not_judged(cell)]
+                    lines = [line for line in not_judged(cell) if SLOW_CORES not in line]
+                    competed.setdefault(number, {})[pass_no] = lines
                     rows.append({"notebook": path.name, "pass": pass_no, "cell": number,
                                  "seconds": round(seconds, 3), "ok": not found})
                     mark = "ok" if not found else "FAIL"
@@ -333,6 +343,19 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
                     for f in found:
                         failures.append(f"{path.name} cell {number} (pass {pass_no}): {f}")
                         print(f"      {f}", flush=True)
+            if BUSY["judged_by_pass"]:
+                for number, by_pass in competed.items():
+                    if by_pass and all(by_pass.get(p) for p in range(1, passes + 1)):
+                        failures.append(
+                            f"{path.name} cell {number}: claims were not judged (other programs took "
+                            "the cores) in every pass of a run meant to be quiet: "
+                            + "; ".join(by_pass[passes])[:600])
+                        for row in rows:
+                            if row["notebook"] == path.name and row["cell"] == number:
+                                row["ok"] = False
+                    elif any(by_pass.values()):
+                        print(f"   cell {number}: claims not judged in one pass were judged in the "
+                              "other (a moment of competition on a quiet run)", flush=True)
             # Output that a cell wrote just before it finished can reach the kernel's output
             # channel after the reply; one more cell collects it.
             found = run.run_extra("()")

@@ -25,6 +25,15 @@ BUSY_SHARE = (
     '                   throttled_seconds: None };\n'
     'let during = Competition::new().with(busy);\n'
     'Claims::new().timed_claim("two threads run 1.6× faster", "1.0×", false, &during).assert_all()')
+# Not judged the first time it runs, judged (and true) when pass 2 re-runs it: a moment of
+# competition on a quiet run, which the harness lets pass 2 settle.
+BUSY_ONCE = (
+    'let marker = std::env::temp_dir().join(format!("harness-busy-once-{}", std::process::id()));\n'
+    'let first = std::fs::File::create_new(&marker).is_ok();\n'
+    'let share = Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: if first { 1.0 } else { 2.0 },\n'
+    '                    machine: Some((2.0, 2)), throttled_seconds: None };\n'
+    'let during = Competition::new().with(share);\n'
+    'Claims::new().timed_claim("two threads run 1.6× faster", if first { "1.0×" } else { "1.9×" }, !first, &during).assert_all()')
 
 # name: (cells as (source, tags), whether the harness must pass it, text its output must contain).
 # The two `?` cases only name the error text: evcxr may deliver it after the cell's reply, and
@@ -41,6 +50,8 @@ CASES = {
     "false-timing-claim": ([(SUPPORT, []), (FALSE_TIMING, [])], False, "a claim did not hold"),
     # A claim shown "not judged" fails a run meant to be quiet, and passes a --busy run.
     "not-judged-on-quiet-run": ([(SUPPORT, []), (BUSY_SHARE, [])], False, "were not judged (other programs"),
+    "not-judged-in-one-pass-of-a-quiet-run": ([(SUPPORT, []), (BUSY_ONCE, [])], True,
+                                              "were judged in the other"),
     "not-judged-on-busy-run": ([(SUPPORT, []), (BUSY_SHARE, [])], True, "claims not judged (the machine was busy, or its cores slower when all were busy): 2"),
     "healthy": ([("let x = 40;", []), ("x + 2", []), ('let y: u8 = "lesson";', ["raises-exception"])],
                 True, "cells: 6 passed, 0 failed"),

@@ -14,9 +14,27 @@ pub fn draw_bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     y_desc: &str,
-    categories: &[&str],
+    categories: &[impl AsRef<str>],
     series: &[Series],
     note: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    draw_bars_on(area, title, y_desc, categories, series, note, false)
+}
+
+/// [`draw_bars`] with a logarithmic y axis when `log` is true: bars that differ a thousandfold
+/// all stay visible (each still labelled with its value). On a log axis every bar must be above
+/// zero.
+pub fn draw_bars_on<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    categories: &[impl AsRef<str>],
+    series: &[Series],
+    note: &str,
+    log: bool,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -45,9 +63,28 @@ where
                     s.name
                 )));
             }
+            if log && y <= 0.0 {
+                return Err(Error::InvalidInput(format!(
+                    "on a log axis every bar must be above zero; series {:?} has {y}",
+                    s.name
+                )));
+            }
             max = max.max(y);
         }
     }
+    let min = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(f64::INFINITY, f64::min);
+    // On a log axis bars are drawn in decades (log10 of the value) from a floor one decade
+    // below the smallest bar, and the axis labels turn decades back into values.
+    let floor = if log { min.log10().floor() - 1.0 } else { 0.0 };
+    let height = |y: f64| if log { y.log10() } else { y };
+    let top = if log {
+        max.log10().ceil().max(floor + 1.0) + 0.6
+    } else {
+        headroom(max) * 1.25
+    };
     let n = categories.len();
     let width = 0.8 / series.len() as f64;
 
@@ -57,20 +94,37 @@ where
     let (plot, footer) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(footer_height));
     let mut chart = super::frame(&plot, title, 64)
         // Extra room above the bars keeps the legend clear of them.
-        .build_cartesian_2d(Bands::new(n), 0f64..headroom(max) * 1.25)?;
+        .build_cartesian_2d(Bands::new(n), floor..top)?;
     let category = |v: &f64| {
         Bands::new(n)
             .index(*v)
-            .map(|i| categories[i].to_string())
+            .map(|i| categories[i].as_ref().to_string())
             .unwrap_or_default()
     };
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
+    let decade = |v: &f64| {
+        if !log {
+            format!("{v}")
+        } else if (v - v.round()).abs() < 1e-9 {
+            value_label(10f64.powf(v.round()))
+        } else {
+            String::new()
+        }
+    };
+    let y_desc = if log {
+        format!("{y_desc} (log scale)")
+    } else {
+        y_desc.to_string()
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(TRANSPARENT)
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&category)
-        .y_desc(y_desc)
+        .x_label_formatter(&category);
+    if log {
+        mesh.y_labels(((top - floor).ceil() as usize + 1) * 4)
+            .y_label_formatter(&decade);
+    }
+    mesh.y_desc(y_desc)
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 13))
         .draw()?;
@@ -79,7 +133,10 @@ where
         let left = |c: usize| c as f64 + 0.1 + width * s as f64;
         chart
             .draw_series(one.points.iter().enumerate().map(|(c, &(_, y))| {
-                Rectangle::new([(left(c), 0.0), (left(c) + width * 0.92, y)], fill.filled())
+                Rectangle::new(
+                    [(left(c), floor), (left(c) + width * 0.92, height(y))],
+                    fill.filled(),
+                )
             }))?
             .label(one.name.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], fill.filled()));
@@ -87,7 +144,7 @@ where
             chart.draw_series(one.points.iter().enumerate().map(|(c, &(_, y))| {
                 Text::new(
                     value_label(y),
-                    (left(c) + width * 0.46, y),
+                    (left(c) + width * 0.46, height(y)),
                     (FONT, 12)
                         .into_font()
                         .color(&BLACK)
@@ -109,11 +166,24 @@ where
 
 /// A bar's value with about three significant figures.
 fn value_label(v: f64) -> String {
-    if v >= 100.0 {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v >= 1.0 && v.fract() == 0.0 && v < 1e15 {
+        // A count: whole, with thousands separated ("10,000", not "10000.0").
+        let digits = format!("{}", v as u64);
+        let mut out = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(d);
+        }
+        out
+    } else if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
         format!("{v:.1}")
-    } else if v >= 0.01 || v == 0.0 {
+    } else if v >= 0.01 {
         format!("{v:.2}")
     } else {
         format!("{v:.1e}")
@@ -138,7 +208,7 @@ fn value_label(v: f64) -> String {
 pub fn bar_chart(
     title: &str,
     y_desc: &str,
-    categories: &[&str],
+    categories: &[impl AsRef<str>],
     series: &[Series],
 ) -> Result<Figure> {
     bar_chart_with_note(title, y_desc, categories, series, "")
@@ -161,13 +231,39 @@ pub fn bar_chart(
 pub fn bar_chart_with_note(
     title: &str,
     y_desc: &str,
-    categories: &[&str],
+    categories: &[impl AsRef<str>],
     series: &[Series],
     note: &str,
 ) -> Result<Figure> {
     let lines = note.lines().filter(|l| !l.trim().is_empty()).count() as u32;
     render(title, 380 + 18 * lines, |root| {
         draw_bars(root, title, y_desc, categories, series, note)
+    })
+}
+
+/// A grouped bar chart on a logarithmic y axis, with `note` under it (may be empty): for bars
+/// that differ by orders of magnitude (a thread's start against a task's), which on a linear axis
+/// leave the small ones invisible. Every bar must be above zero.
+///
+/// ```
+/// use support::chart::{log_bar_chart, Series};
+/// let labels = vec![String::from("thread"), String::from("task")];
+/// let figure = log_bar_chart("Start and join", "microseconds", &labels,
+///                            &[Series::bars("this run", [19.1, 0.4])], "")?;
+/// assert!(figure.svg().contains("log scale") && figure.svg().contains("0.40"));
+/// assert!(log_bar_chart("t", "s", &["a"], &[Series::bars("x", [0.0])], "").is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn log_bar_chart(
+    title: &str,
+    y_desc: &str,
+    categories: &[impl AsRef<str>],
+    series: &[Series],
+    note: &str,
+) -> Result<Figure> {
+    let lines = note.lines().filter(|l| !l.trim().is_empty()).count() as u32;
+    render(title, 380 + 18 * lines, |root| {
+        draw_bars_on(root, title, y_desc, categories, series, note, true)
     })
 }
 
@@ -186,7 +282,10 @@ mod tests {
         assert_eq!(value_label(2.4812), "2.48");
         assert_eq!(value_label(16.21), "16.2");
         assert_eq!(value_label(250.4), "250");
-        assert_eq!(value_label(0.0), "0.00");
+        assert_eq!(value_label(0.0), "0");
+        assert_eq!(value_label(10000.0), "10,000");
+        assert_eq!(value_label(336.0), "336");
+        assert_eq!(value_label(1234567.0), "1,234,567");
         assert_eq!(value_label(0.0042), "4.2e-3");
     }
 

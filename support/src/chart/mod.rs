@@ -16,7 +16,7 @@ mod speedup;
 mod timeline;
 mod trend;
 
-pub use bars::{bar_chart, bar_chart_with_note, draw_bars};
+pub use bars::{bar_chart, bar_chart_with_note, draw_bars, draw_bars_on, log_bar_chart};
 pub use cpu::{cpu_chart, draw_cpu};
 pub use scaling::{draw_scaling, scaling_chart};
 pub use speedup::{draw_speedup, speedup_chart};
