@@ -15,11 +15,18 @@ pub const C_COMPILER: &str = env!("MATH_CORE_CC");
 /// The flags [`C_COMPILER`] was given (optimisation level included).
 pub const C_FLAGS: &str = env!("MATH_CORE_CFLAGS");
 
+/// This file's source, so the notebook can show the `extern "C"` block below (between its
+/// `ffi:` markers) beside the C it declares.
+pub const RUST_SOURCE: &str = include_str!("lib.rs");
+
+// ffi: begin
 unsafe extern "C" {
-    // The C function takes two doubles and returns nothing; it reads and writes no memory of
-    // ours, so calling it cannot break Rust's guarantees: it is declared `safe`.
-    safe fn math_core_do_math(start: f64, num: f64);
+    /// `c/do_math.c`: two doubles in, nothing out. Declared `safe`: it takes its arguments by
+    /// value, touches no memory but its own locals, and ends for every input, so no call can
+    /// break Rust's rules, and callers need no `unsafe` block.
+    pub safe fn math_core_do_math(start: f64, num: f64);
 }
+// ffi: end
 
 /// The course's `greet`: a hello, and where this module's code was built from.
 ///
@@ -62,6 +69,7 @@ pub fn greet(name: &str) {
 /// math_core::do_math_c(10.0, 0.0); // nothing to do
 /// ```
 pub fn do_math_c(start: f64, num: f64) {
+    // A plain Rust `fn(f64, f64)`, the type of the notebook's Rust do_math.
     math_core_do_math(start, num);
 }
 

@@ -120,6 +120,27 @@ impl Python {
             .ok_or_else(|| Error::System(format!("the benchmark printed no time: {}", text.trim())))
     }
 
+    /// Whether this interpreter runs with the global interpreter lock: `true` for every
+    /// ordinary CPython, `false` only on a free-threaded build (PEP 703: 3.13t, 3.14t) with the
+    /// GIL switched off, where Python threads do compute in parallel. Asks the interpreter
+    /// (`sys._is_gil_enabled()`, which older versions lack: they always have the GIL).
+    pub fn gil_enabled(&self) -> Result<bool> {
+        let out = run(
+            Command::new(&self.path)
+                .arg("-c")
+                .arg("import sys; print(getattr(sys, '_is_gil_enabled', lambda: True)())"),
+            Duration::from_secs(30),
+        )?;
+        match String::from_utf8_lossy(&out).trim() {
+            "True" => Ok(true),
+            "False" => Ok(false),
+            other => Err(Error::System(format!(
+                "{} did not say whether its GIL is on: {other:?}",
+                self.path.display()
+            ))),
+        }
+    }
+
     /// Runs the course's serial `do_math` program (integer bounds, main thread) for `num`
     /// iterations and returns the seconds it reported. Waited for, and killed after five minutes.
     pub fn time_do_math_serial(&self, num: u64) -> Result<f64> {
@@ -223,6 +244,15 @@ mod tests {
     fn the_scripts_ship_with_the_crate() {
         assert!(loop_benchmark_script().is_file());
         assert!(do_math_script().is_file());
+    }
+
+    #[test]
+    fn the_interpreter_says_whether_its_gil_is_on() {
+        let _processes = crate::process_test_lock();
+        if let Ok(python) = find() {
+            // Either answer is fine (a free-threaded build says false); an error is not.
+            python.gil_enabled().expect("the interpreter answered");
+        }
     }
 
     #[test]

@@ -25,14 +25,28 @@ where
     }
     let end = trace.times.last().copied().unwrap_or(1.0).max(1e-3);
     area.fill(&WHITE)?;
+    // The legend sits above the 100% line, in room of its own, so it hides no core's line (an
+    // idle core's line along the bottom is often the point of the chart).
+    let entries = if trace.cores() > NAMED_CORES {
+        1
+    } else {
+        trace.cores() + 1
+    };
+    let top = 112.0 + 8.0 * entries as f64;
     let mut chart =
-        super::frame(area, title, 56).build_cartesian_2d(0f64..end * 1.02, 0f64..105f64)?;
+        super::frame(area, title, 56).build_cartesian_2d(0f64..end * 1.02, 0f64..top)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
         .x_desc("time since start (s)")
         .y_desc("core busy (%)")
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| {
+            if *y <= 100.5 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 13))
         .draw()?;
@@ -64,7 +78,7 @@ where
         .draw_series(DashedLineSeries::new(mean, 8, 4, black.stroke_width(2)))?
         .label("whole machine (mean of all cores)")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], black.stroke_width(2)));
-    super::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
