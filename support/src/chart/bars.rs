@@ -103,7 +103,7 @@ where
     };
     let decade = |v: &f64| {
         if !log {
-            format!("{v}")
+            axis_label(*v)
         } else if (v - v.round()).abs() < 1e-9 {
             value_label(10f64.powf(v.round()))
         } else {
@@ -121,9 +121,9 @@ where
         .x_labels(n)
         .x_label_formatter(&category);
     if log {
-        mesh.y_labels(((top - floor).ceil() as usize + 1) * 4)
-            .y_label_formatter(&decade);
+        mesh.y_labels(((top - floor).ceil() as usize + 1) * 4);
     }
+    mesh.y_label_formatter(&decade);
     mesh.y_desc(y_desc)
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 13))
@@ -162,6 +162,17 @@ where
         ))?;
     }
     Ok(())
+}
+
+/// A tick on a linear axis: whole numbers as counts ("10,000", "0"), others with at most three
+/// decimals and no trailing zeros ("0.25", not "0.250").
+fn axis_label(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        value_label(v.round().abs() * v.signum().max(0.0))
+    } else {
+        let text = format!("{v:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 /// A bar's value with about three significant figures.
@@ -286,6 +297,10 @@ mod tests {
         assert_eq!(value_label(10000.0), "10,000");
         assert_eq!(value_label(336.0), "336");
         assert_eq!(value_label(1234567.0), "1,234,567");
+        assert_eq!(axis_label(10000.0), "10,000");
+        assert_eq!(axis_label(0.0), "0");
+        assert_eq!(axis_label(0.25), "0.25");
+        assert_eq!(axis_label(1.5), "1.5");
         assert_eq!(value_label(0.0042), "4.2e-3");
     }
 
