@@ -246,10 +246,7 @@ pub fn bar_chart_with_note(
     series: &[Series],
     note: &str,
 ) -> Result<Figure> {
-    let lines = note.lines().filter(|l| !l.trim().is_empty()).count() as u32;
-    render(title, 380 + 18 * lines, |root| {
-        draw_bars(root, title, y_desc, categories, series, note)
-    })
+    bars_figure(title, y_desc, categories, series, note, false)
 }
 
 /// A grouped bar chart on a logarithmic y axis, with `note` under it (may be empty): for bars
@@ -272,9 +269,22 @@ pub fn log_bar_chart(
     series: &[Series],
     note: &str,
 ) -> Result<Figure> {
+    bars_figure(title, y_desc, categories, series, note, true)
+}
+
+/// The figure behind [`bar_chart_with_note`] and [`log_bar_chart`]: taller by a line per line of
+/// `note`.
+fn bars_figure(
+    title: &str,
+    y_desc: &str,
+    categories: &[impl AsRef<str>],
+    series: &[Series],
+    note: &str,
+    log: bool,
+) -> Result<Figure> {
     let lines = note.lines().filter(|l| !l.trim().is_empty()).count() as u32;
     render(title, 380 + 18 * lines, |root| {
-        draw_bars_on(root, title, y_desc, categories, series, note, true)
+        draw_bars_on(root, title, y_desc, categories, series, note, log)
     })
 }
 
