@@ -98,6 +98,10 @@ def problems_in(cell) -> list[str]:
     for e in errors:
         found.append(f"error: {e.get('evalue', '')[:300]}")
     if "panicked at" in stderr:
+        # A claim table can be longer than any excerpt: the rows that did not hold come first.
+        failed = [line.strip() for line in stderr.splitlines() if line.lstrip().startswith("✘")]
+        if failed:
+            found.append("claims that did not hold: " + " | ".join(failed)[:1500])
         found.append("panic: " + stderr.strip()[:1500])
     elif stderr.strip() and "allow-stderr" not in tags(cell):
         found.append("stderr: " + stderr.strip()[:300])

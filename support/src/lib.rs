@@ -108,8 +108,8 @@ pub use tokio_util;
 pub mod prelude {
     pub use crate::Error;
     pub use crate::chart::{
-        Figure, Series, bar_chart, bar_chart_with_note, cpu_chart, log_bar_chart, scaling_chart,
-        speedup_chart, timeline_chart, trend_chart,
+        Figure, Series, bar_chart, bar_chart_with_note, cpu_chart, line_chart, log_bar_chart,
+        scaling_chart, speedup_chart, timeline_chart, trend_chart,
     };
     pub use crate::claims::Claims;
     pub use crate::cpu::{CpuTrace, sample_cpu};

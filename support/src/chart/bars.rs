@@ -166,7 +166,7 @@ where
 
 /// A tick on a linear axis: whole numbers as counts ("10,000", "0"), others with at most three
 /// decimals and no trailing zeros ("0.25", not "0.250").
-fn axis_label(v: f64) -> String {
+pub(crate) fn axis_label(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         value_label(v.round().abs() * v.signum().max(0.0))
     } else {

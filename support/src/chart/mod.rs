@@ -11,6 +11,7 @@
 
 mod bars;
 mod cpu;
+mod lines;
 mod scaling;
 mod speedup;
 mod timeline;
@@ -18,6 +19,7 @@ mod trend;
 
 pub use bars::{bar_chart, bar_chart_with_note, draw_bars, draw_bars_on, log_bar_chart};
 pub use cpu::{cpu_chart, draw_cpu};
+pub use lines::{draw_lines, line_chart};
 pub use scaling::{draw_scaling, scaling_chart};
 pub use speedup::{draw_speedup, speedup_chart};
 pub use timeline::{draw_timeline, timeline_chart};

@@ -19,6 +19,7 @@ pub mod ch07;
 #[cfg(feature = "web")]
 pub mod ch08;
 pub mod ch09;
+pub mod ch10;
 
 use crate::table::emit;
 use std::cell::Cell;

@@ -14,3 +14,4 @@ pub mod ch07;
 #[cfg(feature = "web")]
 pub mod ch08;
 pub mod ch09;
+pub mod ch10;
