@@ -1,6 +1,6 @@
 // Drives the course's JupyterLab (already running, started through scripts/lab.sh, so its root
 // is notebooks/; see scripts/browser-test.sh) in headless Chromium, checking what a reader sees.
-//   1. Every committed chapter (notebooks/0[1-9]-*.ipynb), opened and not run: every chart the
+//   1. Every committed chapter (notebooks/NN-*.ipynb, two digits), opened and not run: every chart the
 //      file holds (each output with image/svg+xml, counted from the .ipynb's JSON) is drawn as
 //      an image, not shown as its "[chart] <title>" text (JupyterLab draws SVG only from trusted
 //      outputs; scripts/setup.sh trusts the course's notebooks). Each chapter's kernel is shut
@@ -59,8 +59,8 @@ let failed = false;
 const page = context.pages()[0] ?? await context.newPage();
 // 1. Every chapter as it opens, unexecuted.
 async function openEveryChapter() {
-  const chapters = readdirSync(notebooksDir).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort();
-  if (chapters.length === 0) throw new Error(`no chapters (0[1-9]-*.ipynb) in ${notebooksDir}`);
+  const chapters = readdirSync(notebooksDir).filter((f) => /^[0-9][0-9]-.*\.ipynb$/.test(f)).sort();
+  if (chapters.length === 0) throw new Error(`no chapters (NN-*.ipynb) in ${notebooksDir}`);
   const openStarted = Date.now();
   const drawnPer = [];
   for (const name of chapters) {
