@@ -219,6 +219,62 @@ fn platform_threads() -> crate::Result<usize> {
     )))
 }
 
+/// The names of this process's threads now (Linux: `/proc/self/task/*/comm`), sorted; empty
+/// where the system cannot list them. Says *which* threads a count found.
+///
+/// ```
+/// let names = support::machine::thread_names();
+/// if cfg!(target_os = "linux") {
+///     assert!(!names.is_empty());
+/// }
+/// ```
+pub fn thread_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(|task| task.ok())
+                .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+                .map(|name| name.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Waits, up to `limit`, for this process to have no more threads than `before` (a count taken
+/// before some work), checking every 50 ms: a thread that was told to stop may need a moment
+/// (a runtime whose blocking threads are finishing a call) before it has exited. Returns the
+/// count it ended with, how long it waited, and the names of the threads beyond `before` when
+/// it started waiting (none if there were none).
+///
+/// ```
+/// use support::machine::{Count, wait_for_threads};
+/// use std::time::Duration;
+/// let before = Count::threads_in_process();
+/// let worker = std::thread::spawn(|| std::thread::sleep(Duration::from_millis(200)));
+/// let (after, waited, _extra) = wait_for_threads(before, Duration::from_secs(5));
+/// assert!(before.same_as(after).holds() && waited < Duration::from_secs(5));
+/// worker.join().unwrap();
+/// ```
+pub fn wait_for_threads(
+    before: Count,
+    limit: std::time::Duration,
+) -> (Count, std::time::Duration, Vec<String>) {
+    let started = std::time::Instant::now();
+    let extra = match (before.get(), Count::threads_in_process().get()) {
+        (Some(b), Some(now)) if now > b => thread_names(),
+        _ => Vec::new(),
+    };
+    loop {
+        let now = Count::threads_in_process();
+        if before.same_as(now).holds() || started.elapsed() >= limit {
+            return (now, started.elapsed(), extra);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// The memory this process holds in RAM now (its resident set), in bytes: what grows when a
 /// queue fills with data (chapter 10). Linux reads `/proc/self/statm`; macOS asks
 /// `proc_pidinfo`; elsewhere it is an [`Error::Unavailable`](crate::Error::Unavailable).
