@@ -2,6 +2,7 @@
 """Self-test of the notebook harness: it must fail notebooks that are broken in each way it
 claims to catch, and pass one that is not. Each case is a small notebook written to a temporary
 folder and run through `notebooks.py test` in its own fresh kernel (plain Rust, no :dep)."""
+import json
 import pathlib
 import subprocess
 import sys
@@ -13,68 +14,101 @@ HERE = pathlib.Path(__file__).resolve().parent
 # The kernels start in notebooks/ (--from-notebooks), so this is the `:dep` line of chapters 01,
 # 03, 04 and 05 (without the web feature: the quickest to load).
 SUPPORT = ':dep support = { path = "../support", default-features = false }\nuse support::prelude::*;'
-# A timing claim that is false. Measured for real, it is judged (✘) on a quiet machine; with
-# a share that says another program took the cores, it is "not judged".
-FALSE_TIMING = (
-    'let (_, share) = timed(1.0, || spin_for(std::time::Duration::from_millis(300)))?;\n'
-    'let during = Competition::new().with(share.clone());\n'
-    'Claims::new().timed_claim("spinning for 0.3 s takes under 0.1 s", format!("{:.2} s", share.wall_seconds),\n'
-    '    share.wall_seconds < 0.1, &during).assert_all()')
-BUSY_SHARE = (
-    'let busy = Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: 1.0, machine: Some((2.0, 2)),\n'
-    '                   throttled_seconds: None };\n'
-    'let during = Competition::new().with(busy);\n'
-    'Claims::new().timed_claim("two threads run 1.6× faster", "1.0×", false, &during).assert_all()')
-# Not judged the first time it runs, judged (and true) when pass 2 re-runs it: a moment of
-# competition on a quiet run, which the harness lets pass 2 settle.
-BUSY_ONCE = (
-    'let marker = std::env::temp_dir().join(format!("harness-busy-once-{}", std::process::id()));\n'
-    'let first = std::fs::File::create_new(&marker).is_ok();\n'
-    'let share = Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: if first { 1.0 } else { 2.0 },\n'
-    '                    machine: Some((2.0, 2)), throttled_seconds: None };\n'
-    'let during = Competition::new().with(share);\n'
-    'Claims::new().timed_claim("two threads run 1.6× faster", if first { "1.0×" } else { "1.9×" }, !first, &during).assert_all()')
+# A speed-up claim that is false: two threads that each do the whole count, against one thread
+# doing it once. Judged against this machine's ceiling it fails on any machine, one core
+# included (the ceiling says what two threads can deliver; this program delivers half of it).
+# A claim judged against the run itself ("its cores computed slowly") could never fail.
+FALSE_SPEEDUP = (
+    'fn count(n: u64) -> u64 { let mut x = 0u64; while x < n { x = std::hint::black_box(x + 1); } x }\n'
+    'const N: u64 = 150_000_000;\n'
+    'let m = Bench::new().rounds(2)\n'
+    '    .run("one thread", 1, || count(N))\n'
+    '    .run("two threads", 2, || std::thread::scope(|s| { s.spawn(|| count(N)); s.spawn(|| count(N)); }))\n'
+    '    .measure()?;\n'
+    'let (speedup, ceiling) = (m.speedup("two threads")?, m.ceiling(2)?);\n'
+    'Claims::new().timed_claim("two threads get at least 90% of what this machine delivers on two",\n'
+    '    format!("{speedup:.2}× of {ceiling:.2}×"), speedup >= 0.9 * ceiling, &m).assert_all()')
+# A share that says another program used a whole core beside work that needed both.
+BUSY = ('support::share::Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: 1.0, group: None,\n'
+        '    machine: Some(support::share::MachineCpu { busy: 2.0, stolen: 0.0, cpus: 2 }) }')
+QUIET = BUSY.replace("busy: 2.0, stolen", "busy: 1.0, stolen")
+BUSY_CLAIM = (f'let during = {BUSY};\n'
+              'Claims::new().timed_claim("two threads run 1.6× faster", "1.9×", true, &during).assert_all()')
 
-# name: (cells as (source, tags), whether the harness must pass it, text its output must contain).
-# The two `?` cases only name the error text: evcxr may deliver it after the cell's reply, and
-# the harness then reports it under the cell's request or, at the very end, the closing cell.
-CASES = {
-    "panic": ([("let x = 1;", []), ('panic!("boom");', [])], False, "cell 2 (pass 1): error"),
-    "question-mark-error": ([('let n: i32 = "seven".parse()?;\nn', [])], False, "invalid digit"),
-    "compile-error": ([('let x: u8 = "not a number";', [])], False, "cell 1 (pass 1): error"),
-    "works-only-once": ([(
-        'let marker = std::env::temp_dir().join(format!("harness-once-{}", std::process::id()));\n'
-        'std::fs::File::create_new(&marker)?;', [])], False, "File exists"),
-    "expected-error-missing": ([("1 + 1", ["raises-exception"])], False, "ran without error"),
-    # A false timing claim on a quiet machine still fails: "not judged" cannot hide it.
-    "false-timing-claim": ([(SUPPORT, []), (FALSE_TIMING, [])], False, "a claim did not hold"),
-    # A claim shown "not judged" fails a run meant to be quiet, and passes a --busy run.
-    "not-judged-on-quiet-run": ([(SUPPORT, []), (BUSY_SHARE, [])], False, "were not judged (other programs"),
-    "not-judged-in-one-pass-of-a-quiet-run": ([(SUPPORT, []), (BUSY_ONCE, [])], True,
-                                              "were judged in the other"),
-    "not-judged-on-busy-run": ([(SUPPORT, []), (BUSY_SHARE, [])], True, "claims not judged (the machine was busy, or its cores slower when all were busy): 2"),
-    "healthy": ([("let x = 40;", []), ("x + 2", []), ('let y: u8 = "lesson";', ["raises-exception"])],
-                True, "cells: 6 passed, 0 failed"),
-}
+
+def once(tmp: str, name: str) -> str:
+    """Rust that is true the first time it runs in this self-test and false after (a marker
+    file in the self-test's own temporary folder)."""
+    return f'let first = std::fs::File::create_new({json.dumps(str(pathlib.Path(tmp) / name))}).is_ok();\n'
+
+
+def cases(tmp: str) -> dict:
+    """name: (cells as (source, tags, metadata), whether the harness must pass it, text its
+    output must contain). The `?` case only names the error text: evcxr may deliver it after
+    the cell's reply, and the harness then reports it under the cell's request or, at the very
+    end, the closing cell."""
+    busy_once = (once(tmp, "busy-once") +
+                 f'let during = if first {{ {BUSY} }} else {{ {QUIET} }};\n'
+                 'Claims::new().timed_claim("two threads run 1.6× faster", "1.9×", true, &during).assert_all()')
+    busy_then_unavailable = (
+        once(tmp, "busy-then-unavailable") +
+        f'let during = {BUSY};\n'
+        'if first { Claims::new().timed_claim("wrk agrees", "–", true, &during) }\n'
+        'else { Claims::new().claim("wrk agrees", "–", Verdict::unavailable("wrk is not installed")) }.assert_all()')
+    return {
+        "panic": ([("let x = 1;", [], {}), ('panic!("boom");', [], {})], False, "cell 2 (pass 1): panic"),
+        "question-mark-error": ([('let n: i32 = "seven".parse()?;\nn', [], {})], False, "invalid digit"),
+        "compile-error": ([('let x: u8 = "not a number";', [], {})], False, "cell 1 (pass 1): error"),
+        # Passes once, then fails: the failure is reported in pass 2, which proves pass 2 ran.
+        "works-only-once": ([(once(tmp, "works-once") + 'assert!(first, "ran twice");', [], {})],
+                            False, "cell 1 (pass 2): panic"),
+        "expected-error-missing": ([("1 + 1", ["raises-exception"], {})], False, "ran without error"),
+        "another-error-than-expected": ([('let x: u8 = "not a number";', ["raises-exception"],
+                                          {"expected_errors": ["E0521"]})], False, "expecting 'E0521'"),
+        # A false speed-up on a quiet machine fails: nothing excuses it.
+        "false-speed-up": ([(SUPPORT, [], {}), (FALSE_SPEEDUP, [], {})], False, "claims that did not hold: ✘"),
+        "claims-never-checked": ([(SUPPORT, [], {}), ('{ let _c = Claims::new().claim("x", "1", true); }', [], {})],
+                                 False, "never checked"),
+        # Not judged (busy) fails a quiet run when it happens in both passes...
+        "busy-in-both-passes-of-a-quiet-run": ([(SUPPORT, [], {}), (BUSY_CLAIM, [], {})], False,
+                                               "in every pass of a run meant to be quiet"),
+        # ...passes when the other pass judged it...
+        "busy-in-one-pass-of-a-quiet-run": ([(SUPPORT, [], {}), (busy_once, [], {})], True,
+                                            "were judged in the other"),
+        # ...and a claim not judged for two reasons in two passes fails (one is "unavailable").
+        "busy-then-unavailable": ([(SUPPORT, [], {}), (busy_then_unavailable, [], {})], False,
+                                  "for a reason no quiet moment changes"),
+        "busy-on-a-busy-run": ([(SUPPORT, [], {}), (BUSY_CLAIM, [], {})], True,
+                               "claims not judged because other programs competed: 1"),
+        "quiet-on-a-busy-run": ([(SUPPORT, [], {}), ('Claims::new().claim("1 < 2", "1 vs 2", 1 < 2).assert_all()', [], {})],
+                                False, "no claim saw any competition"),
+        "healthy": ([("let x = 40;", [], {}), ("x + 2", [], {}),
+                     ('let y: u8 = "lesson";', ["raises-exception"], {"expected_errors": ["E0308"]})],
+                    True, "cells: 6 passed, 0 failed"),
+    }
 
 
 def main() -> int:
+    only = sys.argv[1:]
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (cells, should_pass, expect) in CASES.items():
+        for name, (cells, should_pass, expect) in cases(tmp).items():
+            if only and name not in only:
+                continue
             nb = nbformat.v4.new_notebook()
             nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
-            nb.cells = [nbformat.v4.new_code_cell(src, metadata={"tags": tags} if tags else {})
-                        for src, tags in cells]
+            nb.cells = [nbformat.v4.new_code_cell(src, metadata={**({"tags": tags} if tags else {}), **meta})
+                        for src, tags, meta in cells]
             path = pathlib.Path(tmp) / f"{name}.ipynb"
             nbformat.write(nb, path)
-            busy = ["--busy"] if name.endswith("busy-run") else []
+            busy = ["--busy"] if name.endswith("-busy-run") else []
+            passes = ["--passes", "1"] if busy else []
             run = subprocess.run(
                 [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
                  "--report", str(pathlib.Path(tmp) / "report.json"),
                  # notebooks/evcxr.toml and its build cache: the cases that load `support` then
                  # start in seconds, not minutes.
-                 "--from-notebooks"] + busy,
+                 "--from-notebooks"] + busy + passes,
                 capture_output=True, text=True, timeout=600)
             output = run.stdout + run.stderr
             ok = (run.returncode == 0) == should_pass and expect in output

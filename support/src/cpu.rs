@@ -6,9 +6,10 @@
 //! the second; charts show the first.
 
 use crate::error::{Error, Result};
+use crate::share::{Disturbance, Share, Watch};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use sysinfo::System;
 
 /// The shortest sampling interval the operating system's counters support.
 pub const MIN_INTERVAL: Duration = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
@@ -24,6 +25,9 @@ pub struct CpuTrace {
     pub process_cpu_seconds: f64,
     /// Wall-clock time the work took, in seconds.
     pub wall_seconds: f64,
+    /// What the work got of the machine and what competed with it, with the cores it keeps
+    /// busy when nothing competes; `None` for a trace made by hand.
+    pub share: Option<Share>,
 }
 
 impl CpuTrace {
@@ -42,29 +46,6 @@ impl CpuTrace {
         }
     }
 
-    /// This run's share of the machine, for judging a timing claim: `busy` is how many cores
-    /// the work keeps busy when nothing competes (see [`crate::share`]).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use support::{cpu::sample_cpu, work::spin_for};
-    /// let (_, trace) = sample_cpu(Duration::from_millis(200), || spin_for(Duration::from_millis(250)))?;
-    /// let share = trace.share(1.0);
-    /// assert_eq!(share.wanted(), 1.0);
-    /// assert!(share.got() > 0.0);
-    /// # Ok::<(), support::Error>(())
-    /// ```
-    pub fn share(&self, busy: f64) -> crate::share::Share {
-        crate::share::Share {
-            busy,
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            wall_seconds: self.wall_seconds,
-            cpu_seconds: self.process_cpu_seconds,
-            machine: (!self.times.is_empty()).then(|| (self.machine_busy_cores(), self.cores())),
-            throttled_seconds: None,
-        }
-    }
-
     /// Cores the whole machine kept busy on average (all programs), from the per-core samples.
     pub fn machine_busy_cores(&self) -> f64 {
         let samples = self.times.len();
@@ -76,31 +57,34 @@ impl CpuTrace {
     }
 }
 
-/// CPU time (user + system) this process has used since it started.
-///
-/// ```
-/// let before = support::cpu::process_cpu_time()?;
-/// let mut x = 0u64;
-/// for i in 0..50_000_000u64 { x = std::hint::black_box(x + i); }
-/// assert!(support::cpu::process_cpu_time()? >= before);
-/// # Ok::<(), support::Error>(())
-/// ```
-pub fn process_cpu_time() -> Result<Duration> {
-    let pid = sysinfo::get_current_pid().map_err(|e| Error::System(e.to_string()))?;
-    let mut system = System::new().map_err(|e| Error::System(e.to_string()))?;
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&[pid]),
-        false,
-        ProcessRefreshKind::nothing().with_cpu(),
-    );
-    own_cpu_time(&system, pid)
+impl Disturbance for CpuTrace {
+    /// Whether other programs competed with the traced work (see [`crate::share`]).
+    fn disturbance(&self) -> Option<String> {
+        self.share.as_ref().and_then(Share::disturbance)
+    }
 }
 
-fn own_cpu_time(system: &System, pid: Pid) -> Result<Duration> {
-    system
-        .process(pid)
-        .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
-        .ok_or_else(|| Error::System("this process is missing from the process table".into()))
+/// Runs `work`, which keeps `busy` cores busy when nothing competes (1.0 for one thread
+/// computing), while sampling every core four times a second; measures again, up to three
+/// times, while other programs compete with it. The trace says what the work kept busy, and
+/// judges the claims made on it.
+///
+/// ```
+/// use std::time::Duration;
+/// use support::{cpu::watch_cpu, work::spin_for};
+/// let trace = watch_cpu(1.0, || spin_for(Duration::from_millis(300)))?;
+/// assert!(trace.busy_cores() > 0.0 && trace.share.is_some());
+/// assert!(watch_cpu(-1.0, || ()).is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn watch_cpu<T>(busy: f64, mut work: impl FnMut() -> T) -> Result<CpuTrace> {
+    let (trace, _) = crate::share::until_undisturbed(3, || {
+        let watch = Watch::start(busy)?;
+        let (_, mut trace) = sample_cpu(Duration::from_millis(250), &mut work)?;
+        trace.share = Some(watch.stop()?);
+        Ok(trace)
+    })?;
+    Ok(trace)
 }
 
 /// Runs `work` on the calling thread while a helper thread samples every core's utilisation
@@ -126,15 +110,9 @@ pub fn sample_cpu<T>(interval: Duration, work: impl FnOnce() -> T) -> Result<(T,
             "the sampling interval must be between {MIN_INTERVAL:?} and 10s, got {interval:?}"
         )));
     }
-    let pid = sysinfo::get_current_pid().map_err(|e| Error::System(e.to_string()))?;
     let mut system = System::new().map_err(|e| Error::System(e.to_string()))?;
     system.refresh_cpu_usage();
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&[pid]),
-        false,
-        ProcessRefreshKind::nothing().with_cpu(),
-    );
-    let cpu_before = own_cpu_time(&system, pid)?;
+    let cpu_before = crate::os::process_cpu()?;
     let cores = system.cpus().len();
 
     let start = Instant::now();
@@ -169,13 +147,8 @@ pub fn sample_cpu<T>(interval: Duration, work: impl FnOnce() -> T) -> Result<(T,
         (value, samples)
     });
     let wall_seconds = start.elapsed().as_secs_f64();
-    let mut system = system;
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&[pid]),
-        false,
-        ProcessRefreshKind::nothing().with_cpu(),
-    );
-    let cpu_after = own_cpu_time(&system, pid)?;
+    drop(system);
+    let cpu_after = crate::os::process_cpu()?;
     Ok((
         value,
         CpuTrace {
@@ -183,6 +156,7 @@ pub fn sample_cpu<T>(interval: Duration, work: impl FnOnce() -> T) -> Result<(T,
             per_core,
             process_cpu_seconds: cpu_after.saturating_sub(cpu_before).as_secs_f64(),
             wall_seconds,
+            share: None,
         },
     ))
 }

@@ -24,6 +24,9 @@ pub enum Error {
     Unavailable(String),
     /// One or more claims checked by [`crate::claims::Claims`] did not hold.
     ClaimFailed(String),
+    /// The work a cell handed to `support` failed with its own error (a future run by
+    /// [`crate::rt::run`], a run of a [`crate::bench::Bench`]); the text is that error's.
+    Failed(String),
 }
 
 impl fmt::Display for Error {
@@ -38,6 +41,7 @@ impl fmt::Display for Error {
             Error::System(why) => write!(f, "system error: {why}"),
             Error::Unavailable(why) => write!(f, "not available: {why}"),
             Error::ClaimFailed(why) => write!(f, "a claim did not hold on this machine:\n{why}"),
+            Error::Failed(why) => f.write_str(why),
         }
     }
 }
@@ -46,6 +50,22 @@ impl std::error::Error for Error {}
 
 /// Shorthand used by every fallible function in the crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Any error, boxed: the error type for functions a cell defines, so that `?` works on every
+/// error they meet (I/O, HTTP, a join, `support`'s own) without `.map_err(..)`.
+///
+/// ```
+/// use support::error::BoxError;
+/// fn parse_and_double(text: &str) -> Result<i64, BoxError> {
+///     let n: i64 = text.trim().parse()?;        // a ParseIntError
+///     let file = std::env::temp_dir();          // (anything else that fails would do too)
+///     assert!(file.is_absolute());
+///     Ok(2 * n)
+/// }
+/// assert_eq!(parse_and_double(" 21 ").unwrap(), 42);
+/// assert!(parse_and_double("seven").is_err());
+/// ```
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Checks that `value` is finite; `what` names it in the error.
 pub(crate) fn finite(value: f64, what: &'static str) -> Result<f64> {

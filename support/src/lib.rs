@@ -17,8 +17,11 @@
 //! - [`chart`]: timelines, grouped bars, speed-up with Amdahl bounds, CPU utilisation, trends
 //!   on a log axis; each returns a [`Figure`](chart::Figure) that evcxr shows as SVG.
 //! - [`table`], [`claims`]: HTML tables, and claims checked against this run's numbers.
-//! - [`share`]: whether a measurement got the cores it asked for, so that a timing claim on a
-//!   busy machine is shown as *not judged* instead of failing for the wrong reason.
+//! - [`bench`]: runs timed against each other and against this machine's ceiling (how much
+//!   faster it runs plain arithmetic on 2, 3, … threads at that moment), for speed-up claims.
+//! - [`share`]: whether other programs competed with a measurement (independent evidence only),
+//!   so that a timing claim on a busy machine is shown as *not judged*, never ✔ or ✘.
+//! - [`os`]: the operating system's counters in one place (CPU time, `/proc/stat`, cgroups).
 //! - [`trend`]: fifty years of microprocessor data (Karl Rupp, CC BY 4.0) (chapter 01).
 //! - [`python`]: running the course's Python programs beside the Rust ones (02).
 //! - [`pool`]: a process pool of long-lived workers, and the task handles it shares with thread
@@ -41,6 +44,7 @@
 //! - **Errors, not panics.** Every public function that takes a reader's argument returns
 //!   [`Result`] with a message that says what to change.
 
+pub mod bench;
 pub mod chart;
 #[cfg(feature = "web")]
 pub mod city;
@@ -53,6 +57,7 @@ pub mod internet;
 #[cfg(feature = "web")]
 pub mod load;
 pub mod machine;
+pub mod os;
 pub mod pool;
 pub mod process;
 pub mod python;
@@ -107,22 +112,22 @@ pub use tokio_util;
 /// The names most cells use: `use support::prelude::*;`.
 pub mod prelude {
     pub use crate::Error;
+    pub use crate::bench::Bench;
     pub use crate::chart::{
         Figure, Series, bar_chart, bar_chart_with_note, cpu_chart, line_chart, log_bar_chart,
         scaling_chart, speedup_chart, timeline_chart, trend_chart,
     };
     pub use crate::claims::Claims;
+    pub use crate::claims::Verdict;
     pub use crate::cpu::{CpuTrace, sample_cpu};
+    pub use crate::error::BoxError;
     #[cfg(feature = "web")]
     pub use crate::internet::FakeInternet;
     pub use crate::machine::{Count, Counts, Machine, threads_in_process};
     pub use crate::record::{Recorder, Span, lane_extents};
-    pub use crate::rt::{block_on, block_on_workers};
-    pub use crate::share::{Competition, Share, Watch, timed, until_undisturbed};
-    pub use crate::table::Table;
-    pub use crate::work::{
-        Timing, amdahl, measure, measure_interleaved, measure_interleaved_on, measure_on, spin_for,
-    };
+    pub use crate::rt::{block_on, block_on_workers, run, run_on};
+    pub use crate::table::{Table, what_we_saw};
+    pub use crate::work::{Timing, amdahl, measure, measure_interleaved, spin_for};
     pub use crate::{futures_util, rand, rayon, tokio};
     #[cfg(feature = "web")]
     pub use crate::{reqwest, scraper};

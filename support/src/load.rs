@@ -621,7 +621,7 @@ fn own_cpu_seconds() -> Result<f64> {
         Ok(seconds(usage.ru_utime) + seconds(usage.ru_stime))
     }
     #[cfg(not(unix))]
-    Ok(crate::cpu::process_cpu_time()?.as_secs_f64())
+    Ok(crate::os::process_cpu()?.as_secs_f64())
 }
 
 /// Checks a load test's URL: `http://`, an IP address and port, this machine only.

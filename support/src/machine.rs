@@ -1,5 +1,6 @@
 //! What machine the notebook ran on, so its numbers can be read in context.
 
+use crate::claims::{Reason, Verdict};
 use crate::table::Table;
 use sysinfo::{CpuRefreshKind, RefreshKind, System};
 
@@ -14,9 +15,9 @@ pub struct Machine {
     /// Physical cores in the whole machine (hyperthreads share one); `logical_cpus` when the
     /// OS does not say. CPU-bound threads scale with `cores.min(physical_cores)` at best.
     pub physical_cores: usize,
-    /// The CPU quota of this process's control group in cores (`/sys/fs/cgroup/cpu.max` on
-    /// Linux, e.g. 1.0 on Binder), when one is set; `None` when there is none or the system has
-    /// no cgroups. `cores` already honours it.
+    /// The CPU quota of this process's control group in cores (cgroup v2's `cpu.max` or v1's
+    /// `cpu.cfs_quota_us` on Linux, the smallest on the way up; e.g. 1.0 on Binder), when one
+    /// is set; `None` when there is none or the system has no cgroups. `cores` honours it.
     pub cpu_quota: Option<f64>,
     /// The processor's brand string, when the OS tells it.
     pub cpu: String,
@@ -54,9 +55,7 @@ impl Machine {
             cores,
             logical_cpus,
             physical_cores,
-            cpu_quota: std::fs::read_to_string("/sys/fs/cgroup/cpu.max")
-                .ok()
-                .and_then(|text| parse_cpu_max(&text)),
+            cpu_quota: crate::os::Cgroup::detect().quota(),
             cpu,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         }
@@ -66,9 +65,11 @@ impl Machine {
     pub fn to_table(&self) -> Table {
         let mut table = Table::new(["this machine", ""]);
         let why = match self.cpu_quota {
-            Some(quota) => format!(" (a CPU quota of {quota:.2} cores applies)"),
-            None if self.cores < self.logical_cpus => " (limited by CPU affinity)".to_string(),
-            None => String::new(),
+            Some(quota) if quota < self.logical_cpus as f64 => {
+                format!(" (a CPU quota of {quota:.2} cores applies)")
+            }
+            _ if self.cores < self.logical_cpus => " (limited by CPU affinity)".to_string(),
+            _ => String::new(),
         };
         let parallel_note = if self.parallel_cores() == 1 {
             ": parallel speed-ups cannot show here, and the claims about them say so"
@@ -109,25 +110,6 @@ impl Machine {
     /// Shows the table under the cell.
     pub fn evcxr_display(&self) {
         self.to_table().evcxr_display();
-    }
-}
-
-/// The quota in `/sys/fs/cgroup/cpu.max` ("200000 100000" = 2 cores; "max 100000" = none).
-fn parse_cpu_max(text: &str) -> Option<f64> {
-    let mut fields = text.split_whitespace();
-    let quota: f64 = fields.next()?.parse().ok()?;
-    let period: f64 = fields.next()?.parse().ok()?;
-    (period > 0.0 && quota > 0.0).then(|| quota / period)
-}
-
-#[cfg(test)]
-mod quota_tests {
-    #[test]
-    fn cpu_max_is_read_as_cores() {
-        assert_eq!(super::parse_cpu_max("100000 100000\n"), Some(1.0));
-        assert_eq!(super::parse_cpu_max("150000 100000"), Some(1.5));
-        assert_eq!(super::parse_cpu_max("max 100000"), None);
-        assert_eq!(super::parse_cpu_max(""), None);
     }
 }
 
@@ -254,7 +236,7 @@ pub fn thread_names() -> Vec<String> {
 /// let before = Count::threads_in_process();
 /// let worker = std::thread::spawn(|| std::thread::sleep(Duration::from_millis(200)));
 /// let (after, waited, _extra) = wait_for_threads(before, Duration::from_secs(5));
-/// assert!(before.same_as(after).holds() && waited < Duration::from_secs(5));
+/// assert!(after.get() <= before.get() && waited < Duration::from_secs(5));
 /// worker.join().unwrap();
 /// ```
 pub fn wait_for_threads(
@@ -268,7 +250,11 @@ pub fn wait_for_threads(
     };
     loop {
         let now = Count::threads_in_process();
-        if before.same_as(now).holds() || started.elapsed() >= limit {
+        let settled = match (before.get(), now.get()) {
+            (Some(b), Some(n)) => n <= b,
+            _ => true,
+        };
+        if settled || started.elapsed() >= limit {
             return (now, started.elapsed(), extra);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -358,7 +344,7 @@ pub const NOT_AVAILABLE: &str = "not available on this system";
 /// processes. Unlike the [`Result`](crate::Result) of [`threads_in_process`] and
 /// [`child_processes`](crate::process::child_processes), it never fails a cell: it prints as the
 /// number, or as "n/a (not available on this system)", and [`Count::same_as`] turns two of
-/// them into a claim that passes on what it can check.
+/// them into a claim that is *not judged* (never ✔) where a count is missing.
 ///
 /// ```
 /// use support::machine::Count;
@@ -397,14 +383,13 @@ impl Count {
         }
     }
 
-    /// This count (taken before) next to `after`, for a claim that nothing was left behind:
-    /// the claim holds when `after` is no larger, or when either is not available (it then says
-    /// so instead of showing numbers), and fails only when a known count grew. A smaller count
-    /// is no leak: something started before the work ended during it (an idle tokio
-    /// blocking-pool thread of a runtime still alive exits after 10 s, for instance).
+    /// This count (taken before) next to `after`, for a claim that nothing was left behind.
+    /// Its [`Unchanged::holds`] is a [`Verdict`]: ✔ when the count is the same, ✘ when it
+    /// grew, and *not judged* when either count is not available here, or when it shrank
+    /// (something that started before the work ended during it, which could hide a leak).
     ///
     /// ```
-    /// use support::claims::Claims;
+    /// use support::claims::{Claims, Verdict};
     /// use support::machine::Count;
     /// let threads = Count::threads_in_process();
     /// std::thread::spawn(|| ()).join().unwrap();   // joined: none is left behind
@@ -413,10 +398,10 @@ impl Count {
     ///     .claim("no thread is left behind", format!("threads {threads}"), threads.holds())
     ///     .assert_all();
     ///
-    /// assert!(!Count::Known(4).same_as(Count::Known(5)).holds());
-    /// assert!(Count::Known(4).same_as(Count::Known(3)).holds());   // one that ended is no leak
+    /// assert_eq!(Count::Known(4).same_as(Count::Known(5)).holds(), Verdict::Fails);
+    /// assert!(matches!(Count::Known(4).same_as(Count::Known(3)).holds(), Verdict::NotJudged(..)));
     /// let unknown = Count::Known(4).same_as(Count::NotAvailable);
-    /// assert!(unknown.holds());
+    /// assert!(matches!(unknown.holds(), Verdict::NotJudged(..)));
     /// assert_eq!(unknown.to_string(), "not available on this system");
     /// ```
     pub fn same_as(self, after: Count) -> Unchanged {
@@ -459,12 +444,20 @@ impl Unchanged {
         self.before.get().is_some() && self.after.get().is_some()
     }
 
-    /// For the claim: the count did not grow (nothing was left behind), or the counts could
-    /// not be taken on this system.
-    pub fn holds(&self) -> bool {
+    /// For the claim: ✔ the count is the same (nothing was left behind), ✘ it grew, *not
+    /// judged* when it shrank or could not be taken on this system.
+    pub fn holds(&self) -> Verdict {
         match (self.before, self.after) {
-            (Count::Known(before), Count::Known(after)) => after <= before,
-            _ => true,
+            (Count::Known(before), Count::Known(after)) if after == before => Verdict::Holds,
+            (Count::Known(before), Count::Known(after)) if after > before => Verdict::Fails,
+            (Count::Known(before), Count::Known(after)) => Verdict::NotJudged(
+                Reason::Busy,
+                format!(
+                    "the count went down, {before} → {after}: something that started before \
+                     ended meanwhile, which could hide one left behind"
+                ),
+            ),
+            _ => Verdict::unavailable(NOT_AVAILABLE),
         }
     }
 }
@@ -479,21 +472,22 @@ impl std::fmt::Display for Unchanged {
 }
 
 /// Several counts of the same thing, taken at different moments, for a claim about how it
-/// changed that passes on what it can check: [`Counts::holds`] applies the claim's test to the
-/// numbers when all of them are known, and holds when any is not. It shows as "12 → 13 → 12",
+/// changed: [`Counts::holds`] applies the claim's test to the numbers when all of them are
+/// known, and is *not judged* when any is not. It shows as "12 → 13 → 12",
 /// or as "not available on this system". (For the common "nothing left behind" of two counts,
 /// [`Count::same_as`] is shorter.)
 ///
 /// ```
+/// use support::claims::Verdict;
 /// use support::machine::{Count, Counts};
 /// let threads = Counts::new([Count::Known(12), Count::Known(13), Count::Known(12)]);
 /// assert_eq!(threads.to_string(), "12 → 13 → 12");
-/// assert!(threads.holds(|[before, running, after]| running == before + 1 && after == before));
-/// assert!(!threads.holds(|[before, _, after]| after > before));
+/// assert_eq!(threads.holds(|[before, running, after]| running == before + 1 && after == before), Verdict::Holds);
+/// assert_eq!(threads.holds(|[before, _, after]| after > before), Verdict::Fails);
 ///
 /// let unknown = Counts::new([Count::NotAvailable, Count::NotAvailable, Count::NotAvailable]);
 /// assert_eq!(unknown.to_string(), "not available on this system");
-/// assert!(unknown.holds(|_| false));
+/// assert!(matches!(unknown.holds(|_| true), Verdict::NotJudged(..)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts<const N: usize>(pub [Count; N]);
@@ -513,10 +507,13 @@ impl<const N: usize> Counts<N> {
         Some(numbers)
     }
 
-    /// For the claim: `test` on the numbers when all are known; `true` when any is not (the
-    /// evidence then says "not available on this system").
-    pub fn holds(&self, test: impl FnOnce([usize; N]) -> bool) -> bool {
-        self.known().is_none_or(test)
+    /// For the claim: `test` on the numbers when all are known; *not judged* when any is not
+    /// (the evidence then says "not available on this system").
+    pub fn holds(&self, test: impl FnOnce([usize; N]) -> bool) -> Verdict {
+        match self.known() {
+            Some(numbers) => test(numbers).into(),
+            None => Verdict::unavailable(NOT_AVAILABLE),
+        }
     }
 }
 
@@ -584,7 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unavailable_count_prints_and_passes_as_not_available() {
+    fn an_unavailable_count_is_not_judged_never_passed() {
         let missing: Count = Err(Error::Unavailable("no /proc here".into())).into();
         assert_eq!(missing, Count::NotAvailable);
         assert_eq!(missing.get(), None);
@@ -595,7 +592,11 @@ mod tests {
             (missing, missing),
         ] {
             let same = before.same_as(after);
-            assert!(same.holds() && !same.is_known());
+            assert!(matches!(
+                same.holds(),
+                Verdict::NotJudged(Reason::Unavailable, _)
+            ));
+            assert!(!same.is_known());
             assert_eq!(same.to_string(), "not available on this system");
         }
         let claims = crate::claims::Claims::new().claim(
@@ -603,6 +604,7 @@ mod tests {
             missing.same_as(missing).to_string(),
             missing.same_as(missing).holds(),
         );
+        assert_eq!(claims.not_judged(), 1);
         assert!(claims.verify().is_ok());
     }
 
@@ -610,11 +612,14 @@ mod tests {
     fn counts_are_tested_only_when_all_are_known() {
         let all = Counts::new([Count::Known(2), Count::Known(3), Count::Known(2)]);
         assert_eq!(all.known(), Some([2, 3, 2]));
-        assert!(all.holds(|[a, b, c]| b == a + 1 && c == a));
-        assert!(!all.holds(|[a, _, c]| c != a));
+        assert_eq!(all.holds(|[a, b, c]| b == a + 1 && c == a), Verdict::Holds);
+        assert_eq!(all.holds(|[a, _, c]| c != a), Verdict::Fails);
         let one_missing = Counts::new([Count::Known(2), Count::NotAvailable, Count::Known(9)]);
         assert_eq!(one_missing.known(), None);
-        assert!(one_missing.holds(|_| false));
+        assert!(matches!(
+            one_missing.holds(|_| true),
+            Verdict::NotJudged(..)
+        ));
         assert_eq!(one_missing.to_string(), "not available on this system");
         assert_eq!(Counts::new([Count::Known(4)]).to_string(), "4");
     }
@@ -625,10 +630,15 @@ mod tests {
         assert_eq!(counted, Count::Known(12));
         assert_eq!(counted.to_string(), "12");
         let same = counted.same_as(Count::Known(12));
-        assert!(same.holds() && same.is_known());
+        assert!(same.holds() == Verdict::Holds && same.is_known());
         assert_eq!(same.to_string(), "12 → 12");
         let grew = counted.same_as(Count::Known(13));
-        assert!(!grew.holds() && grew.is_known());
+        assert!(grew.holds() == Verdict::Fails && grew.is_known());
         assert_eq!(grew.to_string(), "12 → 13");
+        let shrank = counted.same_as(Count::Known(11));
+        assert!(matches!(
+            shrank.holds(),
+            Verdict::NotJudged(Reason::Busy, _)
+        ));
     }
 }

@@ -144,6 +144,26 @@ impl Table {
     }
 }
 
+/// The table that closes a chapter: each point it made, with this run's numbers behind it.
+///
+/// ```
+/// use support::table::what_we_saw;
+/// let speedup = 1.93;
+/// let table = what_we_saw(&[
+///     ("two threads against one", format!("{speedup:.2}×")),
+///     ("the GIL's threads against one", "1.00×".to_string()),
+/// ]);
+/// assert!(table.to_text().contains("1.93×"));
+/// ```
+pub fn what_we_saw(points: &[(&str, String)]) -> Table {
+    let mut table = Table::new(["point", "measured in this run"]);
+    for (point, measured) in points {
+        // Two cells for two columns: cannot fail.
+        let _ = table.push_row([point.to_string(), measured.clone()]);
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

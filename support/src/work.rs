@@ -4,7 +4,7 @@
 //! it: CPU work that lasts a given time, and repeated timing that reports a median.
 
 use crate::error::{Error, Result};
-use crate::share::{Competition, Share};
+use crate::share::Share;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -36,17 +36,18 @@ pub fn spin_for(duration: Duration) -> u64 {
 pub struct Timing {
     /// Each run's time, in the order they ran.
     pub runs: Vec<Duration>,
-    /// Each run's share of the machine, when it was watched ([`measure_on`],
-    /// [`measure_interleaved_on`]); empty otherwise.
+    /// Each run's share of the machine, when it was watched (a
+    /// [`Bench`](crate::bench::Bench)); empty otherwise.
     pub shares: Vec<Share>,
 }
 
 impl Timing {
-    /// The median run, the figure the notebooks quote (robust to one slow run on a busy machine).
+    /// The median run, the figure the notebooks quote (robust to one slow run on a busy
+    /// machine); zero when there are no runs.
     pub fn median(&self) -> Duration {
         let mut sorted = self.runs.clone();
         sorted.sort();
-        sorted[sorted.len() / 2]
+        sorted.get(sorted.len() / 2).copied().unwrap_or_default()
     }
 
     /// The fastest run.
@@ -64,20 +65,24 @@ impl Timing {
     fn best_index(&self) -> usize {
         let fastest =
             |indices: &mut dyn Iterator<Item = usize>| indices.min_by_key(|&i| self.runs[i]);
-        let undisturbed =
-            (0..self.runs.len()).filter(|&i| self.shares.get(i).is_some_and(Share::undisturbed));
+        let undisturbed = (0..self.runs.len()).filter(|&i| {
+            self.shares
+                .get(i)
+                .is_some_and(|s| s.disturbance().is_none())
+        });
         fastest(&mut undisturbed.into_iter())
             .or_else(|| fastest(&mut (0..self.runs.len())))
             .unwrap_or(0)
     }
 
-    /// The fastest run that got the cores it asked for, in seconds (the fastest run of all when
-    /// none did; its [`Timing::best_share`] then says so). The figure a speed-up is judged on.
+    /// The fastest run that nothing competed with, in seconds (the fastest run of all when
+    /// every run met competition; its [`Timing::best_share`] then says so). The figure a
+    /// speed-up is judged on.
     ///
     /// ```
     /// use std::time::Duration;
-    /// let timing = support::work::measure_on(1.0, 3, || support::work::spin_for(Duration::from_millis(5)))?;
-    /// assert!(timing.best() >= 0.005 && timing.best_share().is_some());
+    /// let timing = support::work::measure(3, || support::work::spin_for(Duration::from_millis(5)))?;
+    /// assert!(timing.best() >= 0.005 && timing.best_share().is_none());
     /// # Ok::<(), support::Error>(())
     /// ```
     pub fn best(&self) -> f64 {
@@ -89,11 +94,6 @@ impl Timing {
     /// The share of the machine that [`Timing::best`]'s run got, when the runs were watched.
     pub fn best_share(&self) -> Option<&Share> {
         self.shares.get(self.best_index())
-    }
-
-    /// The competition that [`Timing::best`]'s run met, for [`Claims::timed_claim`](crate::claims::Claims::timed_claim).
-    pub fn competition(&self) -> Competition {
-        self.best_share().cloned().into_iter().collect()
     }
 }
 
@@ -123,29 +123,6 @@ pub fn measure<T>(repeats: usize, mut work: impl FnMut() -> T) -> Result<Timing>
         runs,
         shares: Vec::new(),
     })
-}
-
-/// Like [`measure`], but each run is watched for competition: `busy` is how many cores the
-/// work keeps busy when nothing competes (1.0 for one thread computing). [`Timing::best`] then
-/// picks the fastest run that got them.
-pub fn measure_on<T>(busy: f64, repeats: usize, mut work: impl FnMut() -> T) -> Result<Timing> {
-    if !(1..=1000).contains(&repeats) {
-        return Err(Error::InvalidInput(format!(
-            "repeats must be between 1 and 1000, got {repeats}"
-        )));
-    }
-    let mut timing = Timing {
-        runs: Vec::new(),
-        shares: Vec::new(),
-    };
-    for _ in 0..repeats {
-        let (_, share) = crate::share::timed(busy, &mut work)?;
-        timing
-            .runs
-            .push(Duration::from_secs_f64(share.wall_seconds));
-        timing.shares.push(share);
-    }
-    Ok(timing)
 }
 
 /// Times several pieces of work against each other: `rounds` rounds, each running every job
@@ -190,46 +167,6 @@ fn no_timings_yet(rounds: usize, jobs: usize) -> Result<Vec<Timing>> {
             shares: Vec::new(),
         })
         .collect())
-}
-
-/// Like [`measure_interleaved`], with each run watched for competition: `busy[i]` is how many
-/// cores job `i` keeps busy when nothing competes. Compare the jobs' [`Timing::best`]s, and
-/// judge claims on their [`Timing::competition`]s.
-///
-/// ```
-/// use support::work::{measure_interleaved_on, spin_for};
-/// use std::time::Duration;
-/// let timings = measure_interleaved_on(3, &[1.0, 1.0], &mut [
-///     &mut || { spin_for(Duration::from_millis(2)); },
-///     &mut || { spin_for(Duration::from_millis(4)); },
-/// ])?;
-/// assert!(timings[0].best() < timings[1].best());
-/// assert!(measure_interleaved_on(3, &[1.0], &mut [&mut || (), &mut || ()]).is_err());
-/// # Ok::<(), support::Error>(())
-/// ```
-pub fn measure_interleaved_on(
-    rounds: usize,
-    busy: &[f64],
-    jobs: &mut [&mut dyn FnMut()],
-) -> Result<Vec<Timing>> {
-    if busy.len() != jobs.len() {
-        return Err(Error::InvalidInput(format!(
-            "give one busy figure per job: {} jobs, {} figures",
-            jobs.len(),
-            busy.len()
-        )));
-    }
-    let mut timings = no_timings_yet(rounds, jobs.len())?;
-    for _ in 0..rounds {
-        for ((job, timing), &cores) in jobs.iter_mut().zip(&mut timings).zip(busy) {
-            let (_, share) = crate::share::timed(cores, &mut **job)?;
-            timing
-                .runs
-                .push(Duration::from_secs_f64(share.wall_seconds));
-            timing.shares.push(share);
-        }
-    }
-    Ok(timings)
 }
 
 /// Amdahl's law: the speed-up of a job whose `parallel_fraction` of the run time spreads
@@ -297,31 +234,43 @@ mod tests {
     #[test]
     fn best_is_the_fastest_undisturbed_run() {
         let ms = Duration::from_millis;
-        let share = |cpu: f64| Share {
+        let share = |others: f64| Share {
             busy: 2.0,
             cores: 2,
             wall_seconds: 1.0,
-            cpu_seconds: cpu,
-            machine: None,
-            throttled_seconds: None,
+            cpu_seconds: 1.9,
+            machine: Some(crate::share::MachineCpu {
+                busy: 1.9 + others,
+                stolen: 0.0,
+                cpus: 2,
+            }),
+            group: None,
         };
         let t = Timing {
             runs: vec![ms(30), ms(10), ms(20)],
-            shares: vec![share(1.9), share(1.0), share(1.95)],
+            shares: vec![share(0.0), share(0.9), share(0.05)],
         };
-        assert_eq!(t.best(), 0.020); // the 10 ms run had only half its cores
-        assert!(t.competition().undisturbed());
+        assert_eq!(t.best(), 0.020); // another program had most of a core during the 10 ms run
+        assert!(t.best_share().unwrap().disturbance().is_none());
         let all_busy = Timing {
             runs: vec![ms(30), ms(10)],
-            shares: vec![share(1.0), share(1.1)],
+            shares: vec![share(0.9), share(1.0)],
         };
         assert_eq!(all_busy.best(), 0.010);
-        assert!(!all_busy.competition().undisturbed());
+        assert!(all_busy.best_share().unwrap().disturbance().is_some());
         let unwatched = Timing {
             runs: vec![ms(3), ms(2)],
             shares: Vec::new(),
         };
         assert_eq!(unwatched.best(), 0.002);
+        assert_eq!(
+            Timing {
+                runs: vec![],
+                shares: vec![]
+            }
+            .median(),
+            Duration::ZERO
+        );
     }
 
     #[test]

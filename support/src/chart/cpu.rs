@@ -91,6 +91,7 @@ where
 ///     per_core: vec![vec![100.0, 100.0], vec![3.0, 1.0]],
 ///     process_cpu_seconds: 0.4,
 ///     wall_seconds: 0.4,
+///     share: None,
 /// };
 /// assert!(cpu_chart("One busy core", &trace)?.svg().contains("core 1"));
 /// # Ok::<(), support::Error>(())

@@ -1,0 +1,587 @@
+//! Timing ways of doing a job against what this machine delivers right now.
+//!
+//! "Two threads are 1.9× faster" means little on its own: a laptop's efficiency cores, a
+//! virtual machine whose host is busy, or a browser in the background can each hold a correct
+//! program to 1.4×, and a program whose threads each do all the work would read 1.0× on any
+//! machine. So a [`Bench`] times the runs a claim compares in interleaved rounds and, beside
+//! them, a **reference workload** of fixed work per thread: plain integer arithmetic, each step
+//! depending on the last, touching no shared memory. How much faster that runs on `t` threads
+//! than on one is this machine's **ceiling** for `t` threads *at that moment*
+//! ([`Measured::ceiling`]), and a speed-up claim compares its runs with it: a correct program
+//! reaches about 1.0 of the ceiling whatever the machine, a program that wastes its cores
+//! falls short of it on every machine.
+//!
+//! A run counts as disturbed only on evidence independent of the work being judged (see
+//! [`crate::share`]): other programs on the cores it needed, steal time, another process in
+//! its CPU quota, or a ceiling too low to tell a bug from a saturated machine (under
+//! [`LOWEST_CEILING`]× on 2 threads where this process may use 2 cores or more). A disturbed
+//! bench is measured again, up to three times; if it stays disturbed, the claims judged on it
+//! show *not judged*, whether they came out true or false.
+
+use crate::chart::Series;
+use crate::error::{Error, Result};
+use crate::share::{Disturbance, Share, timed};
+use crate::table::Table;
+use crate::work::Timing;
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Below this ceiling on 2 threads (where this process may use 2 cores or more) the machine is
+/// too busy to tell a program that wastes its cores from one that does not: the claims judged
+/// on the bench are *not judged*. For `t` threads the floor is `1 + (LOWEST_CEILING − 1) ×
+/// (t − 1)`, as far as the cores go.
+pub const LOWEST_CEILING: f64 = 1.3;
+
+/// How long one thread's share of the reference workload takes, roughly.
+const REFERENCE_TIME: Duration = Duration::from_millis(60);
+
+/// The most threads a run may say it uses: a guard against a typo starting thousands.
+const MAX_THREADS: usize = 256;
+
+/// The reference workload: `steps` steps of integer arithmetic, each depending on the last,
+/// in registers only. Its speed on `t` threads against one is the machine's ceiling.
+///
+/// ```
+/// assert_ne!(support::bench::reference_work(1_000), support::bench::reference_work(1_001));
+/// ```
+pub fn reference_work(steps: u64) -> u64 {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..steps {
+        x = (x.wrapping_mul(0x5851_F42D_4C95_7F2D).wrapping_add(i)) ^ (x >> 29);
+    }
+    black_box(x)
+}
+
+/// The reference workload on `threads` threads, `steps` each, joined before it returns.
+fn reference_on(threads: usize, steps: u64) -> u64 {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| s.spawn(move || reference_work(steps)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(0))
+            .fold(0, u64::wrapping_add)
+    })
+}
+
+/// Steps of [`reference_work`] that take about [`REFERENCE_TIME`] on one core here.
+fn calibrate() -> u64 {
+    let probe = 2_000_000;
+    let fastest = (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            reference_work(probe);
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or(Duration::from_millis(1))
+        .max(Duration::from_micros(100));
+    let steps = probe as f64 * REFERENCE_TIME.as_secs_f64() / fastest.as_secs_f64();
+    (steps as u64).clamp(1_000_000, 2_000_000_000)
+}
+
+type Work<'a> = Box<dyn FnMut() -> std::result::Result<(), String> + 'a>;
+
+struct Job<'a> {
+    name: String,
+    threads: usize,
+    work: Work<'a>,
+}
+
+/// Runs to time against each other and against this machine's ceiling: build one with
+/// [`Bench::new`] and [`Bench::run`] (or [`Bench::threads`] for a job on 1, 2, … threads),
+/// then [`Bench::measure`].
+///
+/// ```
+/// use support::bench::Bench;
+/// use support::work::spin_for;
+/// use std::time::Duration;
+/// let mut calls = 0;
+/// let measured = Bench::new()
+///     .rounds(2)
+///     .run("short", 1, || spin_for(Duration::from_millis(5)))
+///     .run("long", 1, || { calls += 1; spin_for(Duration::from_millis(15)) })
+///     .measure()?;
+/// assert!(measured.speedup("long")? < 1.0);
+/// assert!(measured.secs("nothing").is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub struct Bench<'a> {
+    rounds: usize,
+    tries: usize,
+    jobs: Vec<Job<'a>>,
+}
+
+impl Default for Bench<'_> {
+    fn default() -> Self {
+        Bench::new()
+    }
+}
+
+impl<'a> Bench<'a> {
+    /// No runs yet; three rounds, measured up to three times if disturbed.
+    pub fn new() -> Self {
+        Bench {
+            rounds: 3,
+            tries: 3,
+            jobs: Vec::new(),
+        }
+    }
+
+    /// How many rounds (1 to 100): each round runs every job once, in turn, each kept at its
+    /// fastest undisturbed run.
+    pub fn rounds(mut self, rounds: usize) -> Self {
+        self.rounds = rounds;
+        self
+    }
+
+    /// How many times (1 to 10) the whole bench is measured if other programs competed with it.
+    pub fn tries(mut self, tries: usize) -> Self {
+        self.tries = tries;
+        self
+    }
+
+    /// Adds a run called `name` whose work computes on `threads` threads (1 for serial work;
+    /// a run on more threads than there are cores still keeps only the cores busy). The first
+    /// run is the one the others' speed-ups are measured against.
+    pub fn run<T>(
+        self,
+        name: impl Into<String>,
+        threads: usize,
+        mut work: impl FnMut() -> T + 'a,
+    ) -> Self {
+        self.push(
+            name.into(),
+            threads,
+            Box::new(move || {
+                black_box(work());
+                Ok(())
+            }),
+        )
+    }
+
+    /// Like [`Bench::run`], for work that can fail: the first error stops the bench and is
+    /// returned by [`Bench::measure`].
+    pub fn try_run<T, E: std::fmt::Display>(
+        self,
+        name: impl Into<String>,
+        threads: usize,
+        mut work: impl FnMut() -> std::result::Result<T, E> + 'a,
+    ) -> Self {
+        self.push(
+            name.into(),
+            threads,
+            Box::new(move || {
+                work()
+                    .map(|v| {
+                        black_box(v);
+                    })
+                    .map_err(|e| e.to_string())
+            }),
+        )
+    }
+
+    /// A bench of one job run on each of `counts` threads ("1 thread", "2 threads", …), for a
+    /// speed-up series: `work(t)` does the whole job on `t` threads.
+    ///
+    /// ```
+    /// use support::bench::Bench;
+    /// let measured = Bench::threads(1..=2, |t| support::work::spin_for(std::time::Duration::from_millis(4 / t as u64)))
+    ///     .rounds(1)
+    ///     .measure()?;
+    /// assert_eq!(measured.speedups().len(), 2);
+    /// # Ok::<(), support::Error>(())
+    /// ```
+    pub fn threads<T>(
+        counts: impl IntoIterator<Item = usize>,
+        work: impl FnMut(usize) -> T + 'a,
+    ) -> Self {
+        let shared = Rc::new(RefCell::new(work));
+        let mut bench = Bench::new();
+        for t in counts {
+            let work = Rc::clone(&shared);
+            let name = if t == 1 {
+                "1 thread".to_string()
+            } else {
+                format!("{t} threads")
+            };
+            bench = bench.run(name, t, move || (work.borrow_mut())(t));
+        }
+        bench
+    }
+
+    fn push(mut self, name: String, threads: usize, work: Work<'a>) -> Self {
+        self.jobs.push(Job {
+            name,
+            threads,
+            work,
+        });
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.jobs.is_empty() {
+            return Err(Error::Empty("the bench's runs (add one with .run(..))"));
+        }
+        if !(1..=100).contains(&self.rounds) {
+            return Err(Error::InvalidInput(format!(
+                "rounds must be between 1 and 100, got {}",
+                self.rounds
+            )));
+        }
+        if !(1..=10).contains(&self.tries) {
+            return Err(Error::InvalidInput(format!(
+                "tries must be between 1 and 10, got {}",
+                self.tries
+            )));
+        }
+        for (i, job) in self.jobs.iter().enumerate() {
+            if !(1..=MAX_THREADS).contains(&job.threads) {
+                return Err(Error::InvalidInput(format!(
+                    "run '{}' says it uses {} threads: give 1 to {MAX_THREADS}",
+                    job.name, job.threads
+                )));
+            }
+            if self.jobs[..i].iter().any(|j| j.name == job.name) {
+                return Err(Error::InvalidInput(format!(
+                    "two runs are called '{}': give each a name of its own",
+                    job.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Times every run and the reference workload in interleaved rounds, and again (up to
+    /// [`Bench::tries`] times) while other programs competed with them.
+    pub fn measure(mut self) -> Result<Measured> {
+        self.check()?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut counts: Vec<usize> = self.jobs.iter().map(|j| j.threads).collect();
+        counts.push(1);
+        counts.sort_unstable();
+        counts.dedup();
+        let mut attempt = 1;
+        loop {
+            let steps = calibrate();
+            let mut jobs: Vec<Run> = self
+                .jobs
+                .iter()
+                .map(|j| Run::new(j.name.clone(), j.threads))
+                .collect();
+            let mut reference: Vec<Run> = counts
+                .iter()
+                .map(|&t| Run::new(format!("reference on {t}"), t))
+                .collect();
+            for _ in 0..self.rounds {
+                let mut done = vec![false; counts.len()];
+                let mut run_reference = |t: usize, reference: &mut Vec<Run>| -> Result<()> {
+                    let i = counts.iter().position(|&c| c == t).unwrap_or(0);
+                    if !done[i] {
+                        done[i] = true;
+                        let (_, share) = timed(t.min(cores) as f64, || reference_on(t, steps))?;
+                        reference[i].push(share);
+                    }
+                    Ok(())
+                };
+                run_reference(1, &mut reference)?;
+                for (job, run) in self.jobs.iter_mut().zip(&mut jobs) {
+                    run_reference(job.threads, &mut reference)?;
+                    let (outcome, share) = timed(job.threads.min(cores) as f64, &mut job.work)?;
+                    outcome.map_err(|why| {
+                        Error::System(format!("run '{}' failed: {why}", job.name))
+                    })?;
+                    run.push(share);
+                }
+            }
+            let measured = Measured {
+                jobs,
+                reference,
+                cores,
+                attempts: attempt,
+                reference_steps: steps,
+            };
+            if measured.disturbance().is_none() || attempt >= self.tries {
+                return Ok(measured);
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// One run of a [`Measured`] bench: its name, threads, and every timing with what it met.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// The name given to [`Bench::run`].
+    pub name: String,
+    /// The threads it computes on.
+    pub threads: usize,
+    /// Its runs, one per round, each with its [`Share`].
+    pub timing: Timing,
+}
+
+impl Run {
+    fn new(name: String, threads: usize) -> Run {
+        Run {
+            name,
+            threads,
+            timing: Timing {
+                runs: Vec::new(),
+                shares: Vec::new(),
+            },
+        }
+    }
+
+    fn push(&mut self, share: Share) {
+        self.timing
+            .runs
+            .push(Duration::from_secs_f64(share.wall_seconds));
+        self.timing.shares.push(share);
+    }
+}
+
+/// What a [`Bench`] measured: each run's fastest undisturbed time, the machine's ceiling at
+/// each thread count, and whether other programs competed with them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// The runs, in the order they were added.
+    pub jobs: Vec<Run>,
+    /// The reference workload at each thread count the runs use (and 1).
+    pub reference: Vec<Run>,
+    /// Cores this process may use.
+    pub cores: usize,
+    /// How many times the bench was measured (more than 1 when others competed).
+    pub attempts: usize,
+    /// Steps of the reference workload each of its threads ran.
+    pub reference_steps: u64,
+}
+
+impl Measured {
+    fn job(&self, name: &str) -> Result<&Run> {
+        self.jobs.iter().find(|j| j.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.jobs.iter().map(|j| j.name.as_str()).collect();
+            Error::InvalidInput(format!("no run called '{name}' (the runs: {names:?})"))
+        })
+    }
+
+    /// The fastest undisturbed time of the run called `name`, in seconds.
+    pub fn secs(&self, name: &str) -> Result<f64> {
+        Ok(self.job(name)?.timing.best())
+    }
+
+    /// How many times faster the run called `name` is than the first run.
+    pub fn speedup(&self, name: &str) -> Result<f64> {
+        let first = self.jobs.first().map_or(0.0, |j| j.timing.best());
+        Ok(first / self.secs(name)?.max(1e-12))
+    }
+
+    /// Every run's speed-up over the first, with its thread count, in order.
+    pub fn speedups(&self) -> Vec<(usize, f64)> {
+        let first = self.jobs.first().map_or(0.0, |j| j.timing.best());
+        self.jobs
+            .iter()
+            .map(|j| (j.threads, first / j.timing.best().max(1e-12)))
+            .collect()
+    }
+
+    /// This machine's ceiling for `threads` threads: how much faster it ran the reference
+    /// workload on that many threads than on one (each thread the same work), during this
+    /// bench. About `min(threads, cores)` on a quiet machine with real cores; less on shared
+    /// or unequal ones. An error for a thread count no run used.
+    pub fn ceiling(&self, threads: usize) -> Result<f64> {
+        let time = |t: usize| {
+            self.reference
+                .iter()
+                .find(|r| r.threads == t)
+                .map(|r| r.timing.best())
+        };
+        match (time(1), time(threads)) {
+            (Some(one), Some(many)) if many > 0.0 => Ok(threads as f64 * one / many),
+            _ => Err(Error::InvalidInput(format!(
+                "no run of this bench used {threads} threads, so its ceiling was not measured"
+            ))),
+        }
+    }
+
+    /// The ceiling at each run's thread count, in the runs' order.
+    pub fn ceilings(&self) -> Vec<(usize, f64)> {
+        self.jobs
+            .iter()
+            .map(|j| (j.threads, self.ceiling(j.threads).unwrap_or(0.0)))
+            .collect()
+    }
+
+    /// The speed-ups as a chart series (x: threads).
+    pub fn speedup_series(&self, label: impl Into<String>) -> Series {
+        Series::new(
+            label,
+            self.speedups().into_iter().map(|(t, s)| (t as f64, s)),
+        )
+    }
+
+    /// The ceilings as a chart series (x: threads), labelled as such.
+    pub fn ceiling_series(&self) -> Series {
+        let mut points = self.ceilings();
+        points.sort_by_key(|p| p.0);
+        points.dedup_by_key(|p| p.0);
+        Series::new(
+            "this machine's ceiling (plain arithmetic, same moment)",
+            points.into_iter().map(|(t, c)| (t as f64, c)),
+        )
+    }
+
+    /// The runs as a table: name, threads, fastest time, speed-up over the first run, and the
+    /// machine's ceiling at that thread count.
+    pub fn to_table(&self) -> Table {
+        let first = self.jobs.first().map_or("the first", |j| j.name.as_str());
+        let mut table = Table::new([
+            "run".to_string(),
+            "threads".to_string(),
+            format!(
+                "fastest of {} (s)",
+                self.jobs.first().map_or(0, |j| j.timing.runs.len())
+            ),
+            format!("speed-up over {first}"),
+            "this machine's ceiling".to_string(),
+        ]);
+        for (job, (_, speedup)) in self.jobs.iter().zip(self.speedups()) {
+            let ceiling = self
+                .ceiling(job.threads)
+                .map_or_else(|_| "–".into(), |c| format!("{c:.2}×"));
+            // Five cells for five columns: cannot fail.
+            let _ = table.push_row([
+                job.name.clone(),
+                job.threads.to_string(),
+                format!("{:.4}", job.timing.best()),
+                format!("{speedup:.2}×"),
+                ceiling,
+            ]);
+        }
+        let mut caption = format!(
+            "{} cores available; ceiling: the same moment's speed-up of plain arithmetic, \
+             {} steps per thread",
+            self.cores, self.reference_steps
+        );
+        if let Some(why) = self.disturbance() {
+            caption += &format!("; disturbed: {why}");
+        }
+        table.with_caption(caption)
+    }
+
+    /// Shows the table under the cell.
+    pub fn evcxr_display(&self) {
+        self.to_table().evcxr_display();
+    }
+}
+
+impl Disturbance for Measured {
+    fn disturbance(&self) -> Option<String> {
+        let tries = if self.attempts > 1 {
+            format!(" (measured {} times, disturbed each time)", self.attempts)
+        } else {
+            String::new()
+        };
+        for run in self.jobs.iter().chain(&self.reference) {
+            if let Some(why) = run.timing.best_share().and_then(Share::disturbance) {
+                return Some(format!("{}: {why}{tries}", run.name));
+            }
+        }
+        if self.cores >= 2 {
+            let lowest = self
+                .jobs
+                .iter()
+                .filter(|j| j.threads >= 2)
+                .map(|j| j.threads)
+                .min();
+            if let Some(t) = lowest {
+                let ceiling = self.ceiling(t).unwrap_or(0.0);
+                let floor = 1.0 + (LOWEST_CEILING - 1.0) * (t.min(self.cores) - 1) as f64;
+                if ceiling < floor {
+                    return Some(format!(
+                        "this machine ran plain arithmetic only {ceiling:.2}× faster on {t} threads \
+                         than on one (under {floor:.2}×): too busy to tell a program that wastes its \
+                         cores from a saturated machine{tries}"
+                    ));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_benches_are_errors() {
+        assert!(Bench::new().measure().is_err());
+        assert!(Bench::new().run("a", 0, || ()).measure().is_err());
+        assert!(Bench::new().run("a", 100_000, || ()).measure().is_err());
+        assert!(
+            Bench::new()
+                .run("a", 1, || ())
+                .run("a", 1, || ())
+                .measure()
+                .is_err()
+        );
+        assert!(Bench::new().rounds(0).run("a", 1, || ()).measure().is_err());
+        let failing = Bench::new()
+            .rounds(1)
+            .try_run("fails", 1, || Err::<(), _>("no python"));
+        let err = failing.measure().unwrap_err();
+        assert!(
+            err.to_string().contains("run 'fails' failed: no python"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_reference_scales_with_threads_and_is_measured_at_each_count() {
+        let measured = Bench::threads([1, 2], |t| reference_on(t, 200_000 / t as u64))
+            .rounds(2)
+            .tries(1)
+            .measure()
+            .unwrap();
+        assert_eq!(measured.reference.len(), 2);
+        assert!(measured.ceiling(2).unwrap() > 0.0);
+        assert!(measured.ceiling(3).is_err());
+        assert_eq!(measured.ceilings().len(), 2);
+        assert!(measured.to_table().to_text().contains("2 threads"));
+    }
+
+    fn run_of(threads: usize, secs: f64) -> Run {
+        let mut run = Run::new(format!("{threads}"), threads);
+        run.push(Share {
+            busy: threads as f64,
+            cores: 2,
+            wall_seconds: secs,
+            cpu_seconds: secs * threads as f64,
+            machine: None,
+            group: None,
+        });
+        run
+    }
+
+    #[test]
+    fn a_ceiling_too_low_is_a_disturbance_and_a_fine_one_is_not() {
+        let bench = |reference_2: f64| Measured {
+            jobs: vec![run_of(1, 1.0), run_of(2, 0.9)],
+            reference: vec![run_of(1, 0.1), run_of(2, reference_2)],
+            cores: 2,
+            attempts: 1,
+            reference_steps: 1,
+        };
+        // Plain arithmetic 1.9× faster on 2 threads: judged, and the run's 1.11× is its own.
+        let fine = bench(0.105);
+        assert!(fine.disturbance().is_none());
+        assert!((fine.ceiling(2).unwrap() - 1.905).abs() < 0.01);
+        assert!((fine.speedup("2").unwrap() - 1.111).abs() < 0.01);
+        // Only 1.1×: the machine is saturated.
+        let saturated = bench(0.18);
+        assert!(saturated.disturbance().unwrap().contains("too busy"));
+    }
+}

@@ -1,0 +1,462 @@
+//! The operating system's counters, read in one place: CPU time (this process alone, or with
+//! the child processes it has waited for), the machine's CPU ticks (Linux's `/proc/stat`,
+//! steal time apart), and the control group's CPU quota, usage and throttling, under cgroup v2
+//! and v1 alike.
+//!
+//! Everything here answers `None` (or an error) where the system does not tell, never a guess:
+//! the callers ([`crate::share`], [`crate::machine`]) say "not available" rather than judge on
+//! a number nobody measured.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// CPU time (user + system) this process has used so far, all its threads together.
+///
+/// ```
+/// let before = support::os::process_cpu()?;
+/// let mut x = 0u64;
+/// for i in 0..20_000_000u64 { x = std::hint::black_box(x + i); }
+/// assert!(support::os::process_cpu()? > before);
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn process_cpu() -> Result<Duration> {
+    #[cfg(unix)]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid, writable timespec for the duration of the call, and
+        // CLOCK_PROCESS_CPUTIME_ID is a clock every supported Unix provides.
+        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) } == 0 {
+            return Ok(Duration::new(
+                u64::try_from(now.tv_sec).unwrap_or(0),
+                u32::try_from(now.tv_nsec).unwrap_or(0),
+            ));
+        }
+        Err(Error::System(format!(
+            "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed: {}",
+            std::io::Error::last_os_error()
+        )))
+    }
+    #[cfg(not(unix))]
+    {
+        use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
+        let pid = sysinfo::get_current_pid().map_err(|e| Error::System(e.to_string()))?;
+        let mut system = System::new().map_err(|e| Error::System(e.to_string()))?;
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[pid]),
+            false,
+            ProcessRefreshKind::nothing().with_cpu(),
+        );
+        system
+            .process(pid)
+            .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
+            .ok_or_else(|| Error::System("this process is missing from the process table".into()))
+    }
+}
+
+/// CPU time of this process plus that of its child processes that have ended and been waited
+/// for: work run in worker processes (chapter 05) or in a Python interpreter counts as ours.
+/// Where children's time cannot be read (not Unix), this process's alone.
+///
+/// ```
+/// let with_children = support::os::process_and_children_cpu()?;
+/// assert!(with_children >= std::time::Duration::ZERO);
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn process_and_children_cpu() -> Result<Duration> {
+    let own = process_cpu()?;
+    #[cfg(unix)]
+    {
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct, and getrusage
+        // only writes into the one we pass, for the duration of the call.
+        let mut children: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; RUSAGE_CHILDREN is defined on every Unix.
+        if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut children) } == 0 {
+            let timeval = |t: libc::timeval| {
+                Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), 0)
+                    + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+            };
+            return Ok(own + timeval(children.ru_utime) + timeval(children.ru_stime));
+        }
+    }
+    Ok(own)
+}
+
+/// The machine's CPU clock ticks, all logical CPUs together, from Linux's `/proc/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ticks {
+    /// Ticks spent running programs (user, nice, system, irq, softirq), every program's.
+    pub busy: u64,
+    /// Ticks the hypervisor gave this virtual machine's CPUs to someone else while they had
+    /// work to do (*steal*): a busy host, invisible to the programs inside.
+    pub steal: u64,
+    /// All ticks (busy, idle, waiting for I/O, steal).
+    pub total: u64,
+}
+
+impl Ticks {
+    /// The counters now, where the system has them (Linux); `None` elsewhere.
+    pub fn now() -> Option<Ticks> {
+        parse_proc_stat(&std::fs::read_to_string("/proc/stat").ok()?)
+    }
+
+    /// Cores kept busy, and cores stolen, between `self` (earlier) and `later`, on a machine of
+    /// `cpus` logical CPUs: each a number of cores on average over the interval.
+    pub fn cores_between(self, later: Ticks, cpus: usize) -> Option<(f64, f64)> {
+        let total = later.total.checked_sub(self.total).filter(|&t| t > 0)? as f64;
+        let busy = later.busy.saturating_sub(self.busy) as f64;
+        let steal = later.steal.saturating_sub(self.steal) as f64;
+        let cpus = cpus as f64;
+        Some((busy / total * cpus, steal / total * cpus))
+    }
+}
+
+/// Reads the first (`cpu `) line of `/proc/stat`: user nice system idle iowait irq softirq
+/// steal (guest time is already counted in user).
+fn parse_proc_stat(stat: &str) -> Option<Ticks> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let t: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map_while(|t| t.parse().ok())
+        .collect();
+    if t.len() < 4 {
+        return None;
+    }
+    let at = |i: usize| t.get(i).copied().unwrap_or(0);
+    Some(Ticks {
+        busy: at(0) + at(1) + at(2) + at(5) + at(6),
+        steal: at(7),
+        total: (0..8).map(at).sum(),
+    })
+}
+
+/// How many logical CPUs the machine has, counted in `/proc/stat` (one `cpuN` line each);
+/// `None` where there is no `/proc/stat`.
+pub fn logical_cpus() -> Option<usize> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let n = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+        .count();
+    (n > 0).then_some(n)
+}
+
+/// Which cgroup version holds a controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupVersion {
+    /// The unified hierarchy (`cpu.max`, `cpu.stat`).
+    V2,
+    /// A controller mounted on its own (`cpu.cfs_quota_us`, `cpuacct.usage`).
+    V1,
+}
+
+/// This process's control group, as far as CPU time goes: where its CPU quota and throttling
+/// are read (the `cpu` controller) and where its usage is (`cpu` under v2, `cpuacct` under v1).
+/// Each controller is looked up on its own, because a machine may mount v1 controllers beside
+/// a v2 hierarchy that holds none of them (this course's test machines do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cgroup {
+    /// The `cpu` controller's directory for this process, and its version.
+    pub cpu: Option<(PathBuf, CgroupVersion)>,
+    /// The directory whose usage counter covers this process, and its version.
+    pub usage: Option<(PathBuf, CgroupVersion)>,
+    /// The directories above `cpu` up to its mount point, nearest first: a quota set on a
+    /// parent limits this process too.
+    cpu_parents: Vec<PathBuf>,
+}
+
+impl Cgroup {
+    /// Finds this process's cgroup directories (Linux); every field `None` elsewhere.
+    pub fn detect() -> Cgroup {
+        let (Ok(membership), Ok(mounts)) = (
+            std::fs::read_to_string("/proc/self/cgroup"),
+            std::fs::read_to_string("/proc/self/mountinfo"),
+        ) else {
+            return Cgroup {
+                cpu: None,
+                usage: None,
+                cpu_parents: Vec::new(),
+            };
+        };
+        Cgroup::from_texts(&membership, &mounts, Path::new("/"))
+    }
+
+    /// The same from the texts of `/proc/self/cgroup` and `/proc/self/mountinfo`, with the
+    /// file system rooted at `root` (for tests).
+    fn from_texts(membership: &str, mounts: &str, root: &Path) -> Cgroup {
+        let find = |controller: &str| -> Option<(PathBuf, Vec<PathBuf>, CgroupVersion)> {
+            // v1: a hierarchy of its own that holds this controller.
+            for line in membership.lines() {
+                let mut parts = line.splitn(3, ':');
+                let (Some(_), Some(names), Some(path)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                if names.split(',').any(|n| n == controller)
+                    && let Some((dir, parents)) = v1_dir(mounts, controller, path, root)
+                {
+                    return Some((dir, parents, CgroupVersion::V1));
+                }
+            }
+            // v2: the unified hierarchy, if it has the controller enabled.
+            let path = membership.lines().find_map(|l| l.strip_prefix("0::"))?;
+            let (dir, parents) = v2_dir(mounts, path, root)?;
+            let enabled = std::fs::read_to_string(dir.join("cgroup.controllers"))
+                .or_else(|_| {
+                    std::fs::read_to_string(
+                        parents.last().unwrap_or(&dir).join("cgroup.controllers"),
+                    )
+                })
+                .ok()?;
+            let has =
+                enabled.split_whitespace().any(|c| c == "cpu") || dir.join("cpu.stat").exists();
+            has.then_some((dir, parents, CgroupVersion::V2))
+        };
+        let cpu = find("cpu");
+        let usage = match &cpu {
+            Some((dir, _, CgroupVersion::V2)) => Some((dir.clone(), CgroupVersion::V2)),
+            _ => find("cpuacct").map(|(dir, _, v)| (dir, v)),
+        };
+        Cgroup {
+            cpu_parents: cpu.as_ref().map(|(_, p, _)| p.clone()).unwrap_or_default(),
+            cpu: cpu.map(|(dir, _, v)| (dir, v)),
+            usage,
+        }
+    }
+
+    /// The CPU quota in cores (e.g. 1.0 on Binder), the smallest set on this group or a parent;
+    /// `None` when there is none.
+    pub fn quota(&self) -> Option<f64> {
+        let (dir, version) = self.cpu.as_ref()?;
+        std::iter::once(dir)
+            .chain(&self.cpu_parents)
+            .filter_map(|d| match version {
+                CgroupVersion::V2 => std::fs::read_to_string(d.join("cpu.max"))
+                    .ok()
+                    .and_then(|t| parse_cpu_max(&t)),
+                CgroupVersion::V1 => {
+                    let quota = std::fs::read_to_string(d.join("cpu.cfs_quota_us")).ok()?;
+                    let period = std::fs::read_to_string(d.join("cpu.cfs_period_us")).ok()?;
+                    parse_cfs(&quota, &period)
+                }
+            })
+            .min_by(f64::total_cmp)
+    }
+
+    /// CPU time every process in the group has used, in microseconds.
+    pub fn usage_usec(&self) -> Option<u64> {
+        let (dir, version) = self.usage.as_ref()?;
+        match version {
+            CgroupVersion::V2 => stat_field(&dir.join("cpu.stat"), "usage_usec"),
+            CgroupVersion::V1 => std::fs::read_to_string(dir.join("cpuacct.usage"))
+                .ok()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .map(|ns| ns / 1000),
+        }
+    }
+
+    /// Time the quota has held the group back, in microseconds.
+    pub fn throttled_usec(&self) -> Option<u64> {
+        let (dir, version) = self.cpu.as_ref()?;
+        match version {
+            CgroupVersion::V2 => stat_field(&dir.join("cpu.stat"), "throttled_usec"),
+            CgroupVersion::V1 => {
+                stat_field(&dir.join("cpu.stat"), "throttled_time").map(|ns| ns / 1000)
+            }
+        }
+    }
+
+    /// Which version holds the `cpu` controller, for the set-up table.
+    pub fn cpu_version(&self) -> Option<CgroupVersion> {
+        self.cpu.as_ref().map(|(_, v)| *v)
+    }
+}
+
+/// One `name value` line of a cgroup `cpu.stat` file.
+fn stat_field(path: &Path, name: &str) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The fields of a `/proc/self/mountinfo` line: (root within the hierarchy, mount point,
+/// file-system type, super options).
+fn mount_fields(line: &str) -> Option<(&str, &str, &str, &str)> {
+    let (before, after) = line.split_once(" - ")?;
+    let mut before = before.split_whitespace();
+    let root = before.nth(3)?;
+    let point = before.next()?;
+    let mut after = after.split_whitespace();
+    let fstype = after.next()?;
+    let _source = after.next();
+    let options = after.next().unwrap_or("");
+    Some((root, point, fstype, options))
+}
+
+/// The directory of `path` in the mount whose root is `mount_root` at `point`, and its parents
+/// up to the mount point.
+fn under_mount(
+    point: &str,
+    mount_root: &str,
+    path: &str,
+    root: &Path,
+) -> Option<(PathBuf, Vec<PathBuf>)> {
+    let relative = if mount_root == "/" {
+        path
+    } else {
+        path.strip_prefix(mount_root).unwrap_or("/")
+    };
+    let top = root.join(point.trim_start_matches('/'));
+    let dir = top.join(relative.trim_start_matches('/'));
+    let mut parents = Vec::new();
+    let mut at = dir.as_path();
+    while at != top {
+        at = at.parent()?;
+        parents.push(at.to_path_buf());
+    }
+    dir.is_dir().then_some((dir, parents))
+}
+
+fn v1_dir(
+    mounts: &str,
+    controller: &str,
+    path: &str,
+    root: &Path,
+) -> Option<(PathBuf, Vec<PathBuf>)> {
+    mounts.lines().find_map(|line| {
+        let (mount_root, point, fstype, options) = mount_fields(line)?;
+        (fstype == "cgroup" && options.split(',').any(|o| o == controller))
+            .then(|| under_mount(point, mount_root, path, root))?
+    })
+}
+
+fn v2_dir(mounts: &str, path: &str, root: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+    mounts.lines().find_map(|line| {
+        let (mount_root, point, fstype, _) = mount_fields(line)?;
+        (fstype == "cgroup2").then(|| under_mount(point, mount_root, path, root))?
+    })
+}
+
+/// The quota in a v2 `cpu.max` ("200000 100000" = 2 cores; "max 100000" = none).
+fn parse_cpu_max(text: &str) -> Option<f64> {
+    let mut fields = text.split_whitespace();
+    let quota: f64 = fields.next()?.parse().ok()?;
+    let period: f64 = fields.next()?.parse().ok()?;
+    (period > 0.0 && quota > 0.0).then(|| quota / period)
+}
+
+/// The quota in v1's `cpu.cfs_quota_us` and `cpu.cfs_period_us` (-1 = none).
+fn parse_cfs(quota: &str, period: &str) -> Option<f64> {
+    let quota: f64 = quota.trim().parse().ok()?;
+    let period: f64 = period.trim().parse().ok()?;
+    (period > 0.0 && quota > 0.0).then(|| quota / period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_stat_is_read_as_busy_steal_and_total_ticks() {
+        let stat = "cpu  100 0 50 800 50 0 0 30 0 0\ncpu0 50 0 25 400 25 0 0 15 0 0\n";
+        assert_eq!(
+            parse_proc_stat(stat),
+            Some(Ticks {
+                busy: 150,
+                steal: 30,
+                total: 1030
+            })
+        );
+        assert_eq!(parse_proc_stat("intr 1 2 3"), None);
+        let (a, b) = (
+            Ticks {
+                busy: 0,
+                steal: 0,
+                total: 0,
+            },
+            Ticks {
+                busy: 100,
+                steal: 20,
+                total: 200,
+            },
+        );
+        assert_eq!(a.cores_between(b, 2), Some((1.0, 0.2)));
+        assert_eq!(b.cores_between(a, 2), None);
+    }
+
+    #[test]
+    fn quotas_are_read_in_cores() {
+        assert_eq!(parse_cpu_max("100000 100000\n"), Some(1.0));
+        assert_eq!(parse_cpu_max("150000 100000"), Some(1.5));
+        assert_eq!(parse_cpu_max("max 100000"), None);
+        assert_eq!(parse_cpu_max(""), None);
+        assert_eq!(parse_cfs("50000\n", "100000\n"), Some(0.5));
+        assert_eq!(parse_cfs("-1\n", "100000\n"), None);
+    }
+
+    /// A fake file system with v1 `cpu` and `cpuacct` beside an empty v2 hierarchy, as on the
+    /// course's test machines, and a quota of one CPU on a parent group.
+    #[test]
+    fn v1_controllers_beside_an_empty_v2_hierarchy_are_found() {
+        let root = std::env::temp_dir().join(format!("support-cgroup-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let cpu = root.join("sys/fs/cgroup/cpu/box/kernel");
+        let acct = root.join("sys/fs/cgroup/cpuacct/box/kernel");
+        let unified = root.join("sys/fs/cgroup/unified");
+        for dir in [&cpu, &acct, &unified] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(unified.join("cgroup.controllers"), "\n").unwrap();
+        std::fs::write(cpu.join("cpu.cfs_quota_us"), "-1\n").unwrap();
+        std::fs::write(cpu.join("cpu.cfs_period_us"), "100000\n").unwrap();
+        std::fs::write(cpu.parent().unwrap().join("cpu.cfs_quota_us"), "100000\n").unwrap();
+        std::fs::write(cpu.parent().unwrap().join("cpu.cfs_period_us"), "100000\n").unwrap();
+        std::fs::write(
+            cpu.join("cpu.stat"),
+            "nr_periods 10\nnr_throttled 4\nthrottled_time 2500000\n",
+        )
+        .unwrap();
+        std::fs::write(acct.join("cpuacct.usage"), "7000000\n").unwrap();
+        let membership = "2:cpuacct:/box/kernel\n1:cpu:/box/kernel\n0::/\n";
+        let mounts = "30 25 0:26 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
+                      31 25 0:27 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct\n\
+                      32 25 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+        let group = Cgroup::from_texts(membership, mounts, &root);
+        assert_eq!(group.cpu_version(), Some(CgroupVersion::V1));
+        assert_eq!(group.quota(), Some(1.0));
+        assert_eq!(group.throttled_usec(), Some(2500));
+        assert_eq!(group.usage_usec(), Some(7000));
+
+        // The same process under v2 with a quota of half a CPU.
+        let v2 = root.join("v2/sys/fs/cgroup/pod");
+        std::fs::create_dir_all(&v2).unwrap();
+        std::fs::write(
+            root.join("v2/sys/fs/cgroup/cgroup.controllers"),
+            "cpu memory\n",
+        )
+        .unwrap();
+        std::fs::write(v2.join("cgroup.controllers"), "cpu memory\n").unwrap();
+        std::fs::write(v2.join("cpu.max"), "50000 100000\n").unwrap();
+        std::fs::write(v2.join("cpu.stat"), "usage_usec 900\nthrottled_usec 40\n").unwrap();
+        let group = Cgroup::from_texts(
+            "0::/pod\n",
+            "40 25 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+            &root.join("v2"),
+        );
+        assert_eq!(group.cpu_version(), Some(CgroupVersion::V2));
+        assert_eq!(group.quota(), Some(0.5));
+        assert_eq!(
+            (group.usage_usec(), group.throttled_usec()),
+            (Some(900), Some(40))
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
