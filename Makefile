@@ -1,5 +1,5 @@
 # The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
-.PHONY: lab test execute check setup browser-test binder-check repo2docker-check bench-kernel
+.PHONY: lab test execute check nav mutants setup browser-test binder-check repo2docker-check bench-kernel
 
 ## Open the course in JupyterLab.
 lab: setup
@@ -17,6 +17,15 @@ execute: setup
 ## Static check of the committed notebooks (no kernel).
 check: setup
 	@.venv/bin/python scripts/notebooks.py check $(NOTEBOOKS)
+
+## Write every chapter's navigation lines from the chapters' titles.
+nav: setup
+	@.venv/bin/python scripts/notebooks.py nav
+
+## Break the code on purpose (tests/mutants.toml) and check each claim it must break turns ✘.
+## One: make mutants MUTANTS="01-every-thread-counts-all"
+mutants: setup
+	@.venv/bin/python scripts/mutants.py $(if $(MUTANTS),--only $(MUTANTS))
 
 ## Chapter 01 in JupyterLab, driven by headless Chromium (part of `make test`).
 browser-test: setup
