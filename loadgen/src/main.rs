@@ -230,42 +230,13 @@ fn parse_url(url: &str) -> Result<(SocketAddr, String, String), String> {
 
 /// (soft, hard) open-file limits after raising the soft one to the hard one.
 fn raise_fd_limit() -> Result<(u64, u64), String> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(format!(
-            "could not read the open-file limit: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: setrlimit reads the struct we own.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
-    }
-    // `rlim_t` is `u64` on the platforms we run on; the conversion keeps others compiling.
-    #[allow(clippy::useless_conversion)]
-    Ok((u64::from(limit.rlim_cur), u64::from(limit.rlim_max)))
+    course_os::raise_open_file_limit()
+        .map_err(|e| format!("could not raise the open-file limit: {e}"))
 }
 
-/// User + system CPU time this process has used, in seconds.
+/// User + system CPU time this process has used, in seconds (0 where it cannot be read).
 fn cpu_seconds() -> f64 {
-    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return 0.0;
-    }
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    course_os::process_cpu().map_or(0.0, |t| t.as_secs_f64())
 }
 
 /// A one-shot signal between tasks of the one thread.

@@ -57,7 +57,6 @@ pub mod internet;
 #[cfg(feature = "web")]
 pub mod load;
 pub mod machine;
-pub mod os;
 pub mod pool;
 pub mod process;
 pub mod python;
@@ -73,6 +72,10 @@ pub mod work;
 pub mod wrk;
 
 pub use error::{Error, Result};
+
+/// The operating system's counters and limits (the `course_os` crate, shared with the load
+/// generator): CPU time, `/proc/stat`, cgroups v1 and v2, open-file limits, threads, memory.
+pub use course_os as os;
 
 /// Tests that start child processes hold this lock, so a test that counts this process's
 /// children (exercise 05.1's checker) never sees another test's workers or interpreters.

@@ -606,21 +606,6 @@ impl Drop for Reaped {
 
 /// CPU time (user + system) this process has used, in seconds.
 fn own_cpu_seconds() -> Result<f64> {
-    #[cfg(unix)]
-    {
-        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: getrusage writes into the struct we own.
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-            return Err(Error::System(format!(
-                "could not read this process's CPU time: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        Ok(seconds(usage.ru_utime) + seconds(usage.ru_stime))
-    }
-    #[cfg(not(unix))]
     Ok(crate::os::process_cpu()?.as_secs_f64())
 }
 
@@ -692,9 +677,12 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn generator() -> Result<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().unwrap_or(manifest);
-    let crate_dir = root.join("loadgen");
-    let mut inputs = vec![crate_dir.join("Cargo.toml"), root.join("Cargo.lock")];
-    files_under(&crate_dir.join("src"), &mut inputs);
+    // Every crate the generator is built from: its own and the course's OS helpers.
+    let mut inputs = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
+    for member in ["loadgen", "course_os"] {
+        inputs.push(root.join(member).join("Cargo.toml"));
+        files_under(&root.join(member).join("src"), &mut inputs);
+    }
     let mut hasher = DefaultHasher::new();
     for input in &inputs {
         let bytes = std::fs::read(input).map_err(|e| {
@@ -776,36 +764,10 @@ pub fn generator() -> Result<PathBuf> {
     Ok(path)
 }
 
-#[cfg(unix)]
-fn rlimit_nofile() -> Result<libc::rlimit> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(Error::System(format!(
-            "could not read the open-file limit: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    Ok(limit)
-}
-
 /// This process's limit on open files (sockets count as files): (soft, hard). The soft limit
 /// is the one in force; a process may raise it up to the hard limit.
 pub fn fd_limits() -> Result<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        let limit = rlimit_nofile()?;
-        // `rlim_t` is `u64` on the platforms we run on; the conversion keeps others compiling.
-        #[allow(clippy::useless_conversion)]
-        Ok((u64::from(limit.rlim_cur), u64::from(limit.rlim_max)))
-    }
-    #[cfg(not(unix))]
-    Err(Error::Unavailable(
-        "open-file limits are read on Unix only".into(),
-    ))
+    Ok(crate::os::open_file_limits()?)
 }
 
 /// Raises this process's open-file limit as far as it is allowed (to the hard limit) and
@@ -818,26 +780,7 @@ pub fn fd_limits() -> Result<(u64, u64)> {
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn raise_fd_limit() -> Result<u64> {
-    #[cfg(unix)]
-    {
-        let mut limit = rlimit_nofile()?;
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            // SAFETY: setrlimit reads the struct we own.
-            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
-                return Err(Error::System(format!(
-                    "could not raise the open-file limit to {}: {}",
-                    limit.rlim_max,
-                    std::io::Error::last_os_error()
-                )));
-            }
-        }
-        Ok(fd_limits()?.0)
-    }
-    #[cfg(not(unix))]
-    Err(Error::Unavailable(
-        "open-file limits are set on Unix only".into(),
-    ))
+    Ok(crate::os::raise_open_file_limit()?.0)
 }
 
 #[cfg(test)]
