@@ -354,6 +354,77 @@ fn parse_cfs(quota: &str, period: &str) -> Option<f64> {
     (period > 0.0 && quota > 0.0).then(|| quota / period)
 }
 
+/// Runs `command` to completion with its stdout and stderr captured, and kills it (and waits
+/// for it) if it is still running after `limit`: an error of kind [`io::ErrorKind::TimedOut`]
+/// then. Both pipes are read while the child runs, so a child that writes more than a pipe's
+/// buffer holds never stalls waiting for us. Its stdin is closed.
+///
+/// ```
+/// use std::process::Command;
+/// use std::time::Duration;
+/// let out = course_os::run_with_deadline(Command::new("sh").args(["-c", "echo hi"]), Duration::from_secs(10))?;
+/// assert_eq!(out.stdout, b"hi\n");
+/// let slow = course_os::run_with_deadline(Command::new("sleep").arg("5"), Duration::from_millis(100));
+/// assert_eq!(slow.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn run_with_deadline(
+    command: &mut std::process::Command,
+    limit: Duration,
+) -> io::Result<std::process::Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    fn drain(pipe: Option<impl Read>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error ends the capture; the status still says how the child ended.
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    }
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let deadline = std::time::Instant::now() + limit;
+    let (status, stdout, stderr) = std::thread::scope(|s| {
+        let stdout = s.spawn(move || drain(out));
+        let stderr = s.spawn(move || drain(err));
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(None) => {
+                    // Killing closes the child's ends of the pipes, so the readers finish.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("still running after {limit:?}, so it was stopped"),
+                    ));
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(e);
+                }
+            }
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        (status, stdout, stderr)
+    });
+    Ok(std::process::Output {
+        status: status?,
+        stdout,
+        stderr,
+    })
+}
+
 /// This process's limit on open files (sockets count as files): (soft, hard). The soft limit
 /// is the one in force; a process may raise it up to the hard limit.
 ///
@@ -585,6 +656,37 @@ mod tests {
         assert!(soft <= hard);
         let (raised, same_hard) = raise_open_file_limit().unwrap();
         assert_eq!((raised, same_hard), (hard, hard));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_that_fills_its_pipes_is_not_stalled() {
+        // 1 MiB on stdout and on stderr: far more than a pipe holds (64 KiB on Linux).
+        let started = std::time::Instant::now();
+        let out = run_with_deadline(
+            std::process::Command::new("sh").args([
+                "-c",
+                "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2",
+            ]),
+            Duration::from_secs(20),
+        )
+        .unwrap();
+        assert!(out.status.success());
+        assert_eq!((out.stdout.len(), out.stderr.len()), (1 << 20, 1 << 20));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_past_its_deadline_is_killed_and_reaped() {
+        let started = std::time::Instant::now();
+        let err = run_with_deadline(
+            std::process::Command::new("sleep").arg("30"),
+            Duration::from_millis(200),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
