@@ -228,6 +228,9 @@ class Run:
 
         self.path = path
         self.nb = nbformat.read(path, as_version=4)
+        # As JupyterLab does: the kernel launcher (scripts/kernel.py) preloads this notebook's
+        # set-up while the first cell is on its way, as it does while a reader reads.
+        os.environ["JPY_SESSION_NAME"] = str(path)
         self.requests: list[tuple[object, str, bool]] = []  # (label, request id, stderr allowed)
         self.client = late_output_client()(
             self.nb,
@@ -412,6 +415,8 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
                     competed.setdefault(number, {})[pass_no] = busy_lines
                     rows.append({"notebook": path.name, "pass": pass_no, "cell": number,
                                  "seconds": round(seconds, 3), "ok": not found})
+                    if pass_no == 1 and number == 1:
+                        rows[-1]["from_launch"] = round(time.monotonic() - started, 3)
                     mark = "ok" if not found else "FAIL"
                     print(f"   pass {pass_no}  cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {mark}",
                           flush=True)
@@ -476,9 +481,11 @@ def summary(rows: list[dict]) -> None:
     print()
     print(f"{'notebook':<28} {'cells':>5} {'1st cell':>9} {'median':>8} {'max':>8} "
           f"{'pass 1':>8} {'pass 2':>8} {'peak mem':>9}")
+    # "1st cell" is timed from the kernel's launch, as a reader who runs it at once would wait.
     books = sorted({r["notebook"] for r in rows})
     for book in books:
-        first = [r["seconds"] for r in rows if r["notebook"] == book and r["pass"] == 1]
+        first = [r.get("from_launch", r["seconds"]) if r["cell"] == 1 else r["seconds"]
+                 for r in rows if r["notebook"] == book and r["pass"] == 1]
         second = [r["seconds"] for r in rows if r["notebook"] == book and r["pass"] == 2]
         later = first[1:] or first
         peak = max((r.get("peak_mib", 0) for r in rows if r["notebook"] == book), default=0)
@@ -486,7 +493,8 @@ def summary(rows: list[dict]) -> None:
               f"{max(later):>7.2f}s {sum(first):>7.1f}s {sum(second):>7.1f}s {peak:>5} MiB")
     total = sum(r["seconds"] for r in rows)
     print(f"{'all notebooks, both passes':<28} {'':>5} {'':>9} {'':>8} {'':>8} {total:>16.1f}s")
-    print("(1st cell = kernel's first `:dep` build; median and max are over the later cells of pass 1)")
+    print("(1st cell: from the kernel's launch to the first cell's result; median and max are over "
+          "the later cells of pass 1)")
 
 
 VOLATILE_NOTEBOOK_KEYS = ("widgets", "vscode", "papermill", "toc")
