@@ -4,7 +4,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # or an existing one named by COURSE_VENV (Binder points it at the environment its Jupyter runs in).
 VENV="${COURSE_VENV:-$ROOT/.venv}"
 EVCXR_VERSION="0.22.0"      # the kernel; needs Rust >= MIN_RUST
-MIN_RUST="1.95.0"
+# The Rust version lives in one place, the workspace's Cargo.toml (`rust-version`).
+MIN_RUST="$(sed -n 's/^rust-version = "\([0-9.]*\)"/\1/p' "$ROOT/Cargo.toml")"
+[ -n "$MIN_RUST" ] || { echo "error: no rust-version in $ROOT/Cargo.toml" >&2; exit 1; }
 MIN_PYTHON="3.9"
 CARGO_BIN="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 

@@ -11,13 +11,19 @@
   notebooks.py check   [NOTEBOOK ...]  static checks of the committed notebooks, no kernel: outputs
                                        clean (no ✘, no "not judged"), consecutive counts, a chart,
                                        the set-up cell's shape, the navigation, safe outputs.
+  notebooks.py safe    NOTEBOOK ...    fails when a notebook's outputs may not be trusted (set-up
+                                       signs only notebooks that pass).
   notebooks.py nav                     writes every chapter's navigation lines (first and last
                                        cell) from the chapters' titles; `check` fails when they
                                        differ from what this would write.
-  notebooks.py warm    NOTEBOOK        run one notebook once from notebooks/ (so evcxr.toml and
-                                       the `:dep` paths apply) to fill evcxr's build cache; fail
-                                       on any problem; report the first cell's time and the peak
-                                       memory (Binder's postBuild warms the image with it).
+  notebooks.py warm    [NOTEBOOK]      build the first kernel slot for every set-up the chapters use
+                                       (each distinct set of `:dep` lines, run once from
+                                       notebooks/ in a fresh kernel, with a chart), so no reader's
+                                       first cell compiles the tree; skipped when the slot was
+                                       built from the same sources (a stamp in target/kernels).
+                                       With NOTEBOOK: that notebook once instead. Fails on any
+                                       problem; reports each first cell's time and peak memory
+                                       (`make lab`, `make test` and Binder's postBuild run it).
 
 With no NOTEBOOK, every notebooks/NN-*.ipynb is used, in order.
 
@@ -540,6 +546,76 @@ def execute(paths: list[pathlib.Path]) -> int:
     return 1 if failed else 0
 
 
+def chapter_setups() -> list[list[str]]:
+    """Each distinct list of `:dep` lines the chapters' set-up cells start with, in order."""
+    import nbformat
+
+    setups = []
+    for path in notebook_paths([]):
+        nb = nbformat.read(path, as_version=4)
+        first = next((c.source for c in nb.cells if c.cell_type == "code"), "")
+        deps = [line for line in first.splitlines() if line.startswith(":dep ")]
+        if deps and deps not in setups:
+            setups.append(deps)
+    return setups
+
+
+def warm_stamp() -> str:
+    """A hash of what a slot's build depends on: the workspace's Rust sources and lock file,
+    the chapters' `:dep` lines, rustc's and the kernel's versions."""
+    import hashlib
+    import subprocess
+
+    digest = hashlib.sha256()
+    for member in ("support", "course_os", "math_core", "loadgen"):
+        for file in sorted((ROOT / member).rglob("*")):
+            if file.is_file() and "target" not in file.parts:
+                digest.update(str(file.relative_to(ROOT)).encode())
+                digest.update(file.read_bytes())
+    digest.update((ROOT / "Cargo.lock").read_bytes())
+    digest.update(repr(chapter_setups()).encode())
+    for tool in (["rustc", "--version"], ["evcxr_jupyter", "--version"]):
+        try:
+            digest.update(subprocess.run(tool, capture_output=True, timeout=30).stdout)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return digest.hexdigest()[:20]
+
+
+def warm_chapters(max_first_cell: float | None) -> int:
+    """Builds the first kernel slot for every chapter set-up (see the module doc)."""
+    import nbformat
+    import tempfile
+
+    slots = pathlib.Path(os.environ.get("COURSE_KERNEL_SLOTS") or ROOT / "target" / "kernels")
+    stamp = slots / f"warm-{warm_stamp()}"
+    if stamp.exists() and max_first_cell is None:
+        print("   the kernels' build is current (built from these sources before): nothing to do",
+              flush=True)
+        return 0
+    setups = chapter_setups()
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, deps in enumerate(setups, 1):
+            nb = nbformat.v4.new_notebook()
+            nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Rust", "language": "rust"}
+            nb.cells = [nbformat.v4.new_code_cell("\n".join(deps) + "\nuse support::prelude::*;\n"
+                                                  + SETUP_END),
+                        nbformat.v4.new_code_cell('bar_chart("Warm-up", "cores", &["this machine"], '
+                                                  '&[Series::bars("cores", [cores as f64])])?')]
+            path = pathlib.Path(tmp) / f"set-up-{i}.ipynb"
+            nbformat.write(nb, path)
+            print(f"== set-up {i} of {len(setups)}: {' '.join(d.split('=', 1)[0].strip() for d in deps)}"
+                  f" ({'; '.join(deps)})", flush=True)
+            failed |= warm(path, max_first_cell)
+    if not failed:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        for old in stamp.parent.glob("warm-*"):
+            old.unlink()
+        stamp.touch()
+    return failed
+
+
 def warm(path: pathlib.Path, max_first_cell: float | None) -> int:
     """Runs `path` once with notebooks/ as the kernel's working directory; see the module doc."""
     run = Run(path)
@@ -552,14 +628,16 @@ def warm(path: pathlib.Path, max_first_cell: float | None) -> int:
         for number, (index, cell) in enumerate(cells, 1):
             seconds, found = run.run_cell(cell, index, label=number)
             times.append(seconds)
+            if number == 1:
+                launch_to_first = time.monotonic() - started
             print(f"   cell {number:>2}/{len(cells)}  {seconds:7.2f} s  {'ok' if not found else 'FAIL'}",
                   flush=True)
             found_any += [f"cell {number}: {f}" for f in found]
         found_any += [f"cell {number}: {problem}" for number, problem in run.late()]
     for f in found_any:
         print(f"   FAILED {f}")
-    first = times[0] if times else 0.0
-    print(f"   first cell {first:.1f} s; all {time.monotonic() - started:.1f} s; "
+    first = launch_to_first if times else 0.0
+    print(f"   first cell {first:.1f} s from the kernel's launch; all {time.monotonic() - started:.1f} s; "
           f"peak memory of the kernel and its compilers {memory.mib:.0f} MiB", flush=True)
     if max_first_cell is not None and first > max_first_cell:
         print(f"   FAILED the first cell took {first:.1f} s, more than {max_first_cell:.0f} s: "
@@ -719,7 +797,7 @@ def check(paths: list[pathlib.Path]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["test", "execute", "check", "warm", "nav"])
+    parser.add_argument("command", choices=["test", "execute", "check", "warm", "nav", "safe"])
     parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--report", type=pathlib.Path, default=REPORT,
                         help=f"where `test` writes per-cell timings (default {REPORT.relative_to(ROOT)})")
@@ -737,11 +815,13 @@ def main() -> int:
                         help="`warm` fails if the first cell takes longer (seconds)")
     args = parser.parse_intermixed_args()
     if args.command == "warm":
-        if len(args.notebooks) != 1:
-            print("warm takes exactly one notebook", file=sys.stderr)
+        if len(args.notebooks) > 1:
+            print("warm takes one notebook, or none (every chapter's set-up)", file=sys.stderr)
             return 2
         with measuring_alone():
-            return warm(pathlib.Path(args.notebooks[0]).resolve(), args.max_first_cell)
+            if args.notebooks:
+                return warm(pathlib.Path(args.notebooks[0]).resolve(), args.max_first_cell)
+            return warm_chapters(args.max_first_cell)
     if args.command == "nav":
         return nav()
     paths = notebook_paths(args.notebooks)
@@ -751,6 +831,13 @@ def main() -> int:
     BUSY["allowed"] = args.busy
     if args.command == "check":
         return check(paths)
+    if args.command == "safe":
+        import nbformat
+        problems = [f"{p.name}: {why}" for p in paths
+                    for why in unsafe_outputs(nbformat.read(p, as_version=4))]
+        for problem in problems:
+            print(problem)
+        return 1 if problems else 0
     with measuring_alone():
         if args.command == "test":
             code = test(paths, args.report, args.passes, args.from_notebooks, args.max_peak_mib)

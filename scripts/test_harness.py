@@ -88,9 +88,43 @@ def cases(tmp: str) -> dict:
     }
 
 
+def static_cases() -> tuple[int, int]:
+    """The checks that need no kernel: outputs that must never be trusted (signed) are found."""
+    sys.path.insert(0, str(HERE))
+    import notebooks
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+    bad = {
+        "script in SVG": {"image/svg+xml": svg.replace("<rect", "<script>alert(1)</script><rect")},
+        "event handler in HTML": {"text/html": '<img src="x" onerror="alert(1)">'},
+        "javascript: URL": {"text/html": '<a href="javascript:alert(1)">x</a>'},
+        "foreign content in SVG": {"image/svg+xml": svg.replace("<rect", "<foreignObject></foreignObject><rect")},
+        "JavaScript output": {"application/javascript": "alert(1)"},
+        "widget output": {"application/vnd.jupyter.widget-view+json": "{}"},
+    }
+    passed = failed = 0
+    for name, data in bad.items():
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output(
+            "display_data", data=data)])]
+        ok = bool(notebooks.unsafe_outputs(nb))
+        passed += ok
+        failed += not ok
+        print(f"   unsafe output: {name:<24} {'refused' if ok else 'ACCEPTED: WRONG'}")
+    good = nbformat.v4.new_notebook()
+    good.cells = [nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/svg+xml": svg, "text/html": "<table><tr><td>1</td></tr></table>",
+                              "text/plain": "1"})])]
+    ok = not notebooks.unsafe_outputs(good)
+    passed += ok
+    failed += not ok
+    print(f"   a chart and a table:               {'accepted' if ok else 'REFUSED: WRONG'}")
+    return passed, failed
+
+
 def main() -> int:
     only = sys.argv[1:]
-    passed = failed = 0
+    passed, failed = static_cases() if not only else (0, 0)
     with tempfile.TemporaryDirectory() as tmp:
         for name, (cells, should_pass, expect) in cases(tmp).items():
             if only and name not in only:
