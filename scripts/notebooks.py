@@ -79,7 +79,7 @@ FAILED_MARK = "✘"
 # Set by `test --busy`: claims not judged because the machine was busy are listed, not failed.
 # Set by `test` on a quiet run of two passes: a cell whose claims were not judged (busy) in one
 # pass fails only if they were not judged in the other pass either (see `test`).
-BUSY = {"allowed": False, "judged_by_pass": False}
+BUSY = {"allowed": False, "judged_by_pass": False, "must_see": False}
 # Where harness runs take turns (see the module doc).
 MEASURE_LOCK = pathlib.Path(os.environ.get("COURSE_MEASURE_LOCK", "/tmp/async-techniques-in-rust.measure.lock"))
 
@@ -137,8 +137,10 @@ def output_text(output) -> str:
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def problems_in(cell) -> list[str]:
-    """What is wrong with an executed code cell's outputs, judged by its tags."""
+def problems_in(cell, unavailable_skips: bool = False) -> list[str]:
+    """What is wrong with an executed code cell's outputs, judged by its tags. A claim not
+    judged because something is unavailable here is a problem, unless `unavailable_skips`
+    (a test run: the caller records it as SKIPPED)."""
     found = []
     errors = [o for o in cell.outputs if o.get("output_type") == "error"]
     stderr = "".join(o.get("text", "") for o in cell.outputs
@@ -258,7 +260,7 @@ class Run:
         start = time.monotonic()
         try:
             self.client.execute_cell(cell, index)
-            found = problems_in(cell)
+            found = problems_in(cell, unavailable_skips=True)
         except CellTimeoutError:
             found = [f"timed out after {CELL_TIMEOUT} s"]
         if label is not None and self.client.last_request:
@@ -376,14 +378,20 @@ SKIPPED: list[str] = []
 
 
 def skipped(what: str) -> None:
-    """Records a check that could not run here; `report_skipped` prints them all at the end."""
+    """Records a check that could not run here; `report_skipped` prints them all at the end
+    (or, under the test command, which sets COURSE_SKIPPED_FILE, the test command does)."""
     SKIPPED.append(what)
     print(f"   SKIPPED {what}", flush=True)
+    shared = os.environ.get("COURSE_SKIPPED_FILE")
+    if shared:
+        with open(shared, "a") as f:
+            f.write(f"notebooks: {what}\n")
 
 
 def report_skipped() -> int:
-    """Prints the SKIPPED summary; under CI (CI=true) any skip fails the run."""
-    if not SKIPPED:
+    """Prints the SKIPPED summary; under CI (CI=true) any skip fails the run. Under the test
+    command (COURSE_SKIPPED_FILE set) the test command prints and judges them instead."""
+    if not SKIPPED or os.environ.get("COURSE_SKIPPED_FILE"):
         return 0
     print("SKIPPED (checks that could not run here):")
     for what in SKIPPED:
@@ -415,10 +423,12 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
                 for number, (index, cell) in enumerate(cells, 1):
                     cell = cell if pass_no == 1 else copy.deepcopy(cell)
                     seconds, found = run.run_cell(cell, index, label=(pass_no, number))
-                    busy_lines, _ = not_judged(cell)
+                    busy_lines, other_lines = not_judged(cell)
                     unjudged += [f"{path.name} cell {number} (pass {pass_no}): {line}"
                                  for line in busy_lines]
-                    competed.setdefault(number, {})[pass_no] = busy_lines
+                    for line in other_lines:
+                        skipped(f"{path.name} cell {number} (pass {pass_no}): {line}")
+                    competed.setdefault(number, {})[pass_no] = busy_lines + other_lines
                     rows.append({"notebook": path.name, "pass": pass_no, "cell": number,
                                  "seconds": round(seconds, 3), "ok": not found})
                     if pass_no == 1 and number == 1:
@@ -433,8 +443,8 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
                 for number, by_pass in competed.items():
                     if by_pass and all(by_pass.get(p) for p in range(1, passes + 1)):
                         failures.append(
-                            f"{path.name} cell {number}: claims were not judged (other programs "
-                            "competed) in every pass of a run meant to be quiet: "
+                            f"{path.name} cell {number}: claims were not judged in every pass of a "
+                            "run meant to be quiet: "
                             + "; ".join(by_pass[passes])[:600])
                         for row in rows:
                             if row["notebook"] == path.name and row["cell"] == number:
@@ -473,7 +483,7 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
     print(f"claims not judged because other programs competed: {len(unjudged)}")
     for line in unjudged:
         print("   NOT JUDGED", line)
-    if BUSY["allowed"] and not unjudged:
+    if BUSY["must_see"] and not unjudged:
         failures.append("a run meant to be busy, but no claim saw any competition: the CPU hog "
                         "did not compete with the measurements (is it running, on a CPU this "
                         "run may use?)")
@@ -808,6 +818,9 @@ def main() -> int:
     parser.add_argument("--busy", action="store_true",
                         help="`test`: other programs compete on purpose; list claims shown "
                              "'not judged' instead of failing them")
+    parser.add_argument("--quota", action="store_true",
+                        help="`test`: under a CPU quota (the Binder box): list claims not judged "
+                             "because others competed, as --busy does, without requiring any")
     parser.add_argument("--max-peak-mib", type=float, default=MAX_PEAK_MIB,
                         help="`test` fails a notebook whose kernel and compilers together used more "
                              f"resident memory (MiB; default {MAX_PEAK_MIB}, 0 for none)")
@@ -828,7 +841,8 @@ def main() -> int:
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
-    BUSY["allowed"] = args.busy
+    BUSY["allowed"] = args.busy or args.quota
+    BUSY["must_see"] = args.busy
     if args.command == "check":
         return check(paths)
     if args.command == "safe":

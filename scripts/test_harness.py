@@ -3,6 +3,7 @@
 claims to catch, and pass one that is not. Each case is a small notebook written to a temporary
 folder and run through `notebooks.py test` in its own fresh kernel (plain Rust, no :dep)."""
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -32,6 +33,7 @@ FALSE_SPEEDUP = (
 BUSY = ('support::share::Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: 1.0, group: None,\n'
         '    machine: Some(support::share::MachineCpu { busy: 2.0, stolen: 0.0, cpus: 2 }) }')
 QUIET = BUSY.replace("busy: 2.0, stolen", "busy: 1.0, stolen")
+UNAVAILABLE = 'Claims::new().claim("wrk agrees", "–", Verdict::unavailable("wrk is not installed")).assert_all()'
 BUSY_CLAIM = (f'let during = {BUSY};\n'
               'Claims::new().timed_claim("two threads run 1.6× faster", "1.9×", true, &during).assert_all()')
 
@@ -75,9 +77,13 @@ def cases(tmp: str) -> dict:
         # ...passes when the other pass judged it...
         "busy-in-one-pass-of-a-quiet-run": ([(SUPPORT, [], {}), (busy_once, [], {})], True,
                                             "were judged in the other"),
-        # ...and a claim not judged for two reasons in two passes fails (one is "unavailable").
+        # ...and a claim not judged in both passes fails, whatever the two reasons were.
         "busy-then-unavailable": ([(SUPPORT, [], {}), (busy_then_unavailable, [], {})], False,
-                                  "for a reason no quiet moment changes"),
+                                  "not judged in every pass"),
+        # Something unavailable here is a SKIPPED line, and under CI a failure.
+        "unavailable-is-skipped": ([(SUPPORT, [], {}), (UNAVAILABLE, [], {})], True, "SKIPPED"),
+        "unavailable-under-ci": ([(SUPPORT, [], {}), (UNAVAILABLE, [], {})], False,
+                                 "under CI nothing may be skipped"),
         "busy-on-a-busy-run": ([(SUPPORT, [], {}), (BUSY_CLAIM, [], {})], True,
                                "claims not judged because other programs competed: 1"),
         "quiet-on-a-busy-run": ([(SUPPORT, [], {}), ('Claims::new().claim("1 < 2", "1 vs 2", 1 < 2).assert_all()', [], {})],
@@ -137,13 +143,19 @@ def main() -> int:
             nbformat.write(nb, path)
             busy = ["--busy"] if name.endswith("-busy-run") else []
             passes = ["--passes", "1"] if busy else []
+            env = dict(os.environ)
+            env.pop("COURSE_SKIPPED_FILE", None)
+            if name == "unavailable-under-ci":
+                env["CI"] = "true"
+            elif name == "unavailable-is-skipped":
+                env.pop("CI", None)
             run = subprocess.run(
                 [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
                  "--report", str(pathlib.Path(tmp) / "report.json"),
                  # notebooks/evcxr.toml and its build cache: the cases that load `support` then
                  # start in seconds, not minutes.
                  "--from-notebooks"] + busy + passes,
-                capture_output=True, text=True, timeout=600)
+                capture_output=True, text=True, timeout=600, env=env)
             output = run.stdout + run.stderr
             ok = (run.returncode == 0) == should_pass and expect in output
             passed += ok
