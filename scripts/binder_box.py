@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import time
@@ -164,6 +165,8 @@ def main() -> int:
     except OSError as why:
         return skip(f"cannot create a cgroup with a CPU quota and a memory limit here ({why})")
     procs = [box / "cgroup.procs" for box, _, _ in made]
+    # Stopped from outside (the test command interrupted): still remove the cgroups.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     def enter():
         for path in procs:
