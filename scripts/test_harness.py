@@ -128,9 +128,55 @@ def static_cases() -> tuple[int, int]:
     return passed, failed
 
 
+def launcher_cases() -> tuple[int, int]:
+    """scripts/kernel.py with a stand-in for evcxr: the slot lock stays with the launcher."""
+    import fcntl
+    import os
+    import time
+
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        slots = pathlib.Path(tmp) / "kernels"
+        fake = pathlib.Path(tmp) / "fake-evcxr"
+        # A kernel that starts a program in a session of its own (as a cell's `setsid` child
+        # would) which outlives it, then exits.
+        fake.write_text("#!/bin/sh\nsetsid sleep 20 >/dev/null 2>&1 < /dev/null &\nexit 0\n")
+        fake.chmod(0o755)
+        env = dict(os.environ, COURSE_KERNEL_SLOTS=str(slots), COURSE_PRELOAD="0")
+        run = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
+                              "/nonexistent-connection-file"], env=env, timeout=60)
+        time.sleep(0.3)
+        with open(slots / "slot-0.lock", "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                ok = True
+            except OSError:
+                ok = False
+        subprocess.run(["pkill", "-f", "^sleep 20$"], check=False)
+        ok = ok and run.returncode == 0
+        passed += ok
+        failed += not ok
+        print(f"   launcher: an orphan of the kernel holds no slot:  {'ok' if ok else 'WRONG: slot-0 is still locked'}")
+        # A lock path that is a directory: the launcher says so and takes the next slot.
+        (slots / "slot-0.lock").unlink()
+        (slots / "slot-0.lock").mkdir()
+        fake.write_text('#!/bin/sh\necho "slot=$EVCXR_TMPDIR"\n')
+        out = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
+                              "/nonexistent-connection-file"], env=env, timeout=60,
+                             capture_output=True, text=True)
+        ok = out.stdout.strip().endswith("slot-1") and "remove" in out.stderr
+        passed += ok
+        failed += not ok
+        print(f"   launcher: a broken slot lock is skipped, and named: {'ok' if ok else 'WRONG: ' + out.stdout + out.stderr}")
+    return passed, failed
+
+
 def main() -> int:
     only = sys.argv[1:]
     passed, failed = static_cases() if not only else (0, 0)
+    if not only:
+        p, f = launcher_cases()
+        passed, failed = passed + p, failed + f
     with tempfile.TemporaryDirectory() as tmp:
         for name, (cells, should_pass, expect) in cases(tmp).items():
             if only and name not in only:
