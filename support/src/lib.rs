@@ -85,9 +85,17 @@ pub(crate) fn process_test_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): boxing an
+/// `async fn` in a trait, as the `async-trait` crate does.
+#[cfg(feature = "at-work")]
+pub use async_trait;
 /// Re-exported for the same reason as [`rayon`]: the web framework of chapter 08.
 #[cfg(feature = "web")]
 pub use axum;
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): streams,
+/// `buffer_unordered` and other combinators.
+#[cfg(feature = "at-work")]
+pub use futures;
 /// Re-exported for the same reason as [`rayon`]: streams and their combinators.
 pub use futures_util;
 /// Re-exported for the same reason as [`rayon`]: seeded random numbers.
@@ -109,21 +117,13 @@ pub use serde;
 pub use serde_json;
 /// Re-exported for the same reason as [`rayon`].
 pub use tokio;
-/// Re-exported for the same reason as [`rayon`]: `CancellationToken` (chapter 07), and
-/// `TaskTracker` with the `at-work` feature (chapter 11).
-pub use tokio_util;
-/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): boxing an
-/// `async fn` in a trait, as the `async-trait` crate does.
-#[cfg(feature = "at-work")]
-pub use async_trait;
-/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): streams,
-/// `buffer_unordered` and other combinators.
-#[cfg(feature = "at-work")]
-pub use futures;
 /// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): a task
 /// monitor that times each poll.
 #[cfg(feature = "at-work")]
 pub use tokio_metrics;
+/// Re-exported for the same reason as [`rayon`]: `CancellationToken` (chapter 07), and
+/// `TaskTracker` with the `at-work` feature (chapter 11).
+pub use tokio_util;
 /// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): spans and
 /// events across `.await`.
 #[cfg(feature = "at-work")]
