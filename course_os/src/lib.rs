@@ -217,7 +217,10 @@ impl Cgroup {
             membership.lines().find_map(|line| {
                 let mut parts = line.splitn(3, ':');
                 let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
-                names.split(',').any(|n| n == controller).then(|| path.to_string())
+                names
+                    .split(',')
+                    .any(|n| n == controller)
+                    .then(|| path.to_string())
             })
         };
         let usage = match &cpu {
