@@ -10,7 +10,8 @@
 //! "timeout" socket errors), so its percentiles describe the answers that came in time.
 
 use crate::error::{Error, Result};
-use crate::load::{MAX_CONNECTIONS, MAX_DURATION};
+use crate::load::{LoadReport, MAX_CONNECTIONS, MAX_DURATION};
+use crate::table::Table;
 use std::ffi::OsStr;
 use std::process::Command;
 use std::time::Duration;
@@ -132,6 +133,54 @@ fn run_program(
         )));
     }
     parse(&output, connections)
+}
+
+/// wrk's figures beside the load generator's, one row each: req/s, p50, p90, p99, late (wrk:
+/// timed out) and errors.
+///
+/// ```
+/// let ours = support::load::LoadReport { connections: 10, per_second: 9.5, ..Default::default() };
+/// let wrk = support::wrk::WrkReport { connections: 10, requests: 40, per_second: 9.0, p50: 1.0,
+///     p75: 1.0, p90: 1.1, p99: 1.2, timeouts: 0, errors: 0, non_2xx: 0, output: String::new() };
+/// let table = support::wrk::compare_table(&wrk, &ours);
+/// assert!(table.to_text().contains("wrk -t1 -c10"));
+/// ```
+pub fn compare_table(wrk: &WrkReport, ours: &LoadReport) -> Table {
+    let mut table = Table::new([
+        "generator",
+        "req/s",
+        "p50",
+        "p90",
+        "p99",
+        "late or timed out",
+        "errors",
+    ]);
+    let seconds = |s: f64| format!("{s:.3} s");
+    let rows = [
+        [
+            format!("wrk -t1 -c{}", wrk.connections),
+            format!("{:.1}", wrk.per_second),
+            seconds(wrk.p50),
+            seconds(wrk.p90),
+            seconds(wrk.p99),
+            wrk.timeouts.to_string(),
+            wrk.errors.to_string(),
+        ],
+        [
+            format!("support::load, {} connections", ours.connections),
+            format!("{:.1}", ours.per_second),
+            ours.show(0.5),
+            ours.show(0.9),
+            ours.show(0.99),
+            ours.timeouts.to_string(),
+            ours.errors.to_string(),
+        ],
+    ];
+    for row in rows {
+        // As many cells as columns: cannot fail.
+        let _ = table.push_row(row);
+    }
+    table
 }
 
 /// Reads wrk's text report.
