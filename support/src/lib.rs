@@ -48,6 +48,8 @@ pub mod bench;
 pub mod chart;
 #[cfg(feature = "web")]
 pub mod city;
+#[cfg(feature = "web")]
+pub mod city_data;
 pub mod claims;
 pub mod cpu;
 pub mod error;
@@ -62,6 +64,8 @@ pub mod process;
 pub mod python;
 pub mod record;
 pub mod rt;
+#[cfg(feature = "web")]
+pub mod server;
 pub mod share;
 pub mod solutions;
 pub mod table;
