@@ -1,5 +1,5 @@
 # The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
-.PHONY: lab test execute check nav mutants warm setup browser-test binder-check repo2docker-check bench-kernel
+.PHONY: lab test execute check nav mutants warm clean-kernels setup browser-test binder-check repo2docker-check bench-kernel
 
 ## Open the course in JupyterLab.
 lab:
@@ -48,6 +48,12 @@ bench-kernel: setup
 ## Build the kernels' first build directory for every chapter's set-up (make lab does it too).
 warm:
 	@scripts/setup.sh --warm
+
+## Remove the Rust kernels' build directories (target/kernels): the next kernel, or make warm,
+## builds them again. For a slot that is broken; close every notebook's kernel first.
+clean-kernels:
+	@if pgrep -f scripts/kernel.py >/dev/null; then echo "a Rust kernel is running: close it first (its slot is in use)"; exit 1; fi
+	rm -rf target/kernels
 
 setup:
 	@scripts/setup.sh

@@ -73,7 +73,13 @@ def make_box() -> tuple[list[tuple[pathlib.Path, str, pathlib.Path]], str]:
     name = f"binder-box-{os.getpid()}"
     made = []
     try:
-        for controller in ("cpu", "memory"):
+        # cpuacct as well where it is a v1 hierarchy of its own, so the box's CPU usage (what
+        # support::share compares with this process's) counts the box's processes only.
+        controllers = ["cpu", "memory"]
+        acct = own_group("cpuacct")
+        if acct is not None and acct[1] == "v1" and own_group("cpu") != acct:
+            controllers.append("cpuacct")
+        for controller in controllers:
             own = own_group(controller)
             if own is None:
                 raise OSError(f"no {controller} controller this process may use (v1 or v2)")
@@ -82,6 +88,8 @@ def make_box() -> tuple[list[tuple[pathlib.Path, str, pathlib.Path]], str]:
             if not box.exists():
                 box.mkdir()
             made.append((box, version, parent))
+            if controller == "cpuacct":
+                continue
             if controller == "cpu":
                 if version == "v1":
                     (box / "cpu.cfs_period_us").write_text(f"{PERIOD_US}\n")

@@ -35,7 +35,12 @@ where
             trace.times.len()
         )));
     }
-    if trace.times.iter().chain(trace.per_core.iter().flatten()).any(|x| !x.is_finite()) {
+    if trace
+        .times
+        .iter()
+        .chain(trace.per_core.iter().flatten())
+        .any(|x| !x.is_finite())
+    {
         return Err(Error::NotFinite("a time or utilisation of the trace"));
     }
     let end = trace.times.last().copied().unwrap_or(1.0).max(1e-3);
