@@ -59,7 +59,10 @@ pub async fn checksums_off_the_loop(blocks: Vec<Vec<u8>>, rounds: u32) -> Vec<u6
         .collect();
     let mut sums = Vec::with_capacity(tasks.len());
     for task in tasks {
-        sums.push(task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())));
+        sums.push(
+            task.await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
+        );
     }
     sums
 }
