@@ -137,7 +137,8 @@ where
     judge("10.1 a lock and an .await in one task", SOLUTIONS, result)
 }
 
-/// One message of exercise 10.2's protocol: an order arrives as a header, then its body.
+/// One message of chapter 10's two-part orders (section 2, and exercise 10.2): an order
+/// arrives as a header, then its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
     /// The first message of an order: its number.
@@ -146,7 +147,7 @@ pub enum Part {
     Body(String),
 }
 
-/// A whole order: its number and its body.
+/// A whole order, put together from its two [`Part`]s: its number and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     /// The order's number, from its header.
