@@ -48,6 +48,18 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An operating-system error: "not available" where the system lacks the counter
+/// ([`std::io::ErrorKind::Unsupported`]), a system error otherwise.
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Error {
+        if err.kind() == std::io::ErrorKind::Unsupported {
+            Error::Unavailable(err.to_string())
+        } else {
+            Error::System(err.to_string())
+        }
+    }
+}
+
 /// Shorthand used by every fallible function in the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -132,73 +132,12 @@ impl Machine {
 /// });
 /// ```
 pub fn threads_in_process() -> crate::Result<usize> {
-    platform_threads()
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn platform_threads() -> crate::Result<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
-        crate::Error::Unavailable(format!(
-            "cannot count threads here (/proc/self/status: {e})"
-        ))
-    })?;
-    threads_from_status(&status)
-}
-
-/// The thread count in the text of a Linux `/proc/<pid>/status` file (its `Threads:` line).
-#[cfg(any(target_os = "linux", target_os = "android", test))]
-fn threads_from_status(status: &str) -> crate::Result<usize> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or_else(|| crate::Error::System("/proc/self/status has no Threads: line".into()))
-}
-
-/// macOS: `proc_pidinfo(PROC_PIDTASKINFO)` on this process fills a `proc_taskinfo`, whose
-/// `pti_threadnum` is the number of threads. Written for macOS but not compiled or run by the
-/// course's tests, which run on Linux.
-#[cfg(target_os = "macos")]
-fn platform_threads() -> crate::Result<usize> {
-    let size = std::mem::size_of::<libc::proc_taskinfo>() as libc::c_int;
-    // SAFETY: `proc_taskinfo` holds only integers, so all-zero bytes are a valid value of it.
-    // `proc_pidinfo` writes at most `size` bytes, the size of `info`, into the buffer we pass,
-    // which is `info` itself, borrowed mutably for the length of the call only; it asks about
-    // this process (`getpid` cannot fail).
-    let (written, info) = unsafe {
-        let mut info: libc::proc_taskinfo = std::mem::zeroed();
-        let written = libc::proc_pidinfo(
-            libc::getpid(),
-            libc::PROC_PIDTASKINFO,
-            0,
-            (&raw mut info).cast::<libc::c_void>(),
-            size,
-        );
-        (written, info)
-    };
-    if written != size {
-        return Err(crate::Error::Unavailable(format!(
-            "cannot count threads here (proc_pidinfo returned {written}, not {size}: {})",
-            std::io::Error::last_os_error()
-        )));
-    }
-    usize::try_from(info.pti_threadnum)
-        .ok()
-        .filter(|&n| n > 0)
-        .ok_or_else(|| {
-            crate::Error::System(format!(
-                "proc_pidinfo counted {} threads in this process",
-                info.pti_threadnum
-            ))
-        })
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
-fn platform_threads() -> crate::Result<usize> {
-    Err(crate::Error::Unavailable(format!(
-        "cannot count this process's threads on {} (only on Linux and macOS)",
-        std::env::consts::OS
-    )))
+    course_os::threads_in_process().map_err(|e| match e.kind() {
+        std::io::ErrorKind::Unsupported | std::io::ErrorKind::NotFound => {
+            crate::Error::Unavailable(format!("cannot count this process's threads here ({e})"))
+        }
+        _ => crate::Error::System(format!("cannot count this process's threads: {e}")),
+    })
 }
 
 /// The names of this process's threads now (Linux: `/proc/self/task/*/comm`), sorted; empty
@@ -275,66 +214,12 @@ pub fn wait_for_threads(
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn memory_in_use() -> crate::Result<u64> {
-    platform_memory()
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn platform_memory() -> crate::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").map_err(|e| {
-        crate::Error::Unavailable(format!(
-            "cannot read this process's memory here (/proc/self/statm: {e})"
-        ))
-    })?;
-    // SAFETY: `sysconf` only reads a configuration value; `_SC_PAGESIZE` is always defined.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    resident_from_statm(&statm, u64::try_from(page).unwrap_or(4096))
-}
-
-/// Resident bytes from the text of `/proc/<pid>/statm` (its second field, in pages).
-#[cfg(any(target_os = "linux", target_os = "android", test))]
-fn resident_from_statm(statm: &str, page_size: u64) -> crate::Result<u64> {
-    statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|pages| pages.parse::<u64>().ok())
-        .map(|pages| pages * page_size)
-        .ok_or_else(|| {
-            crate::Error::System(format!("/proc/self/statm is not as expected: {statm:?}"))
-        })
-}
-
-/// macOS: `proc_pidinfo(PROC_PIDTASKINFO)`'s `pti_resident_size`. Written for macOS but not
-/// compiled or run by the course's tests, which run on Linux.
-#[cfg(target_os = "macos")]
-fn platform_memory() -> crate::Result<u64> {
-    let size = std::mem::size_of::<libc::proc_taskinfo>() as libc::c_int;
-    // SAFETY: as in `platform_threads`: an all-integer struct, zeroed, written by the call
-    // only up to its own size, about this process.
-    let (written, info) = unsafe {
-        let mut info: libc::proc_taskinfo = std::mem::zeroed();
-        let written = libc::proc_pidinfo(
-            libc::getpid(),
-            libc::PROC_PIDTASKINFO,
-            0,
-            (&raw mut info).cast::<libc::c_void>(),
-            size,
-        );
-        (written, info)
-    };
-    if written != size {
-        return Err(crate::Error::Unavailable(format!(
-            "cannot read this process's memory here (proc_pidinfo returned {written}, not {size})"
-        )));
-    }
-    Ok(info.pti_resident_size)
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
-fn platform_memory() -> crate::Result<u64> {
-    Err(crate::Error::Unavailable(format!(
-        "cannot read this process's memory on {} (only on Linux and macOS)",
-        std::env::consts::OS
-    )))
+    course_os::memory_in_use().map_err(|e| match e.kind() {
+        std::io::ErrorKind::Unsupported | std::io::ErrorKind::NotFound => {
+            crate::Error::Unavailable(format!("cannot read this process's memory here ({e})"))
+        }
+        _ => crate::Error::System(format!("cannot read this process's memory: {e}")),
+    })
 }
 
 /// What a [`Count`] shows when the system cannot tell.
@@ -533,32 +418,6 @@ impl<const N: usize> std::fmt::Display for Counts<N> {
 mod tests {
     use super::*;
     use crate::Error;
-
-    #[test]
-    fn the_thread_count_is_read_from_the_threads_line() {
-        let status = "Name:\tevcxr\nState:\tS (sleeping)\nThreads:\t17\nSigQ:\t0/63455\n";
-        assert_eq!(threads_from_status(status), Ok(17));
-        assert!(matches!(
-            threads_from_status("Name:\tevcxr\n"),
-            Err(Error::System(_))
-        ));
-    }
-
-    #[test]
-    fn resident_memory_is_the_second_field_of_statm_in_pages() {
-        assert_eq!(
-            resident_from_statm("5120 300 120 1 0 400 0\n", 4096),
-            Ok(300 * 4096)
-        );
-        assert!(matches!(
-            resident_from_statm("", 4096),
-            Err(Error::System(_))
-        ));
-        assert!(matches!(
-            resident_from_statm("12 many", 4096),
-            Err(Error::System(_))
-        ));
-    }
 
     #[cfg(any(target_os = "linux", target_os = "macos"))]
     #[test]

@@ -1,26 +1,36 @@
-//! The operating system's counters, read in one place: CPU time (this process alone, or with
-//! the child processes it has waited for), the machine's CPU ticks (Linux's `/proc/stat`,
-//! steal time apart), and the control group's CPU quota, usage and throttling, under cgroup v2
-//! and v1 alike.
+//! The operating system's counters and limits, read in one place for the course's crates
+//! (`support`, where it is `support::os`, and the `loadgen` program): CPU time (this process
+//! alone, or with the child processes it has waited for), the machine's CPU ticks (Linux's
+//! `/proc/stat`, steal time apart), the control group's CPU quota, usage and throttling (cgroup
+//! v2 and v1 alike), the open-file limit, this process's threads and resident memory.
 //!
-//! Everything here answers `None` (or an error) where the system does not tell, never a guess:
-//! the callers ([`crate::share`], [`crate::machine`]) say "not available" rather than judge on
+//! Everything here answers `None`, or an error of kind [`io::ErrorKind::Unsupported`], where
+//! the system does not tell, never a guess: the callers say "not available" rather than judge on
 //! a number nobody measured.
 
-use crate::error::{Error, Result};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The error for a counter this system does not have.
+#[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} cannot be read on {}", std::env::consts::OS),
+    )
+}
 
 /// CPU time (user + system) this process has used so far, all its threads together.
 ///
 /// ```
-/// let before = support::os::process_cpu()?;
+/// let before = course_os::process_cpu()?;
 /// let mut x = 0u64;
 /// for i in 0..20_000_000u64 { x = std::hint::black_box(x + i); }
-/// assert!(support::os::process_cpu()? > before);
-/// # Ok::<(), support::Error>(())
+/// assert!(course_os::process_cpu()? > before);
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn process_cpu() -> Result<Duration> {
+pub fn process_cpu() -> io::Result<Duration> {
     #[cfg(unix)]
     {
         let mut now = libc::timespec {
@@ -35,26 +45,10 @@ pub fn process_cpu() -> Result<Duration> {
                 u32::try_from(now.tv_nsec).unwrap_or(0),
             ));
         }
-        Err(Error::System(format!(
-            "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed: {}",
-            std::io::Error::last_os_error()
-        )))
+        Err(io::Error::last_os_error())
     }
     #[cfg(not(unix))]
-    {
-        use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
-        let pid = sysinfo::get_current_pid().map_err(|e| Error::System(e.to_string()))?;
-        let mut system = System::new().map_err(|e| Error::System(e.to_string()))?;
-        system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&[pid]),
-            false,
-            ProcessRefreshKind::nothing().with_cpu(),
-        );
-        system
-            .process(pid)
-            .map(|p| Duration::from_millis(p.accumulated_cpu_time()))
-            .ok_or_else(|| Error::System("this process is missing from the process table".into()))
-    }
+    Err(unsupported("this process's CPU time"))
 }
 
 /// CPU time of this process plus that of its child processes that have ended and been waited
@@ -62,11 +56,11 @@ pub fn process_cpu() -> Result<Duration> {
 /// Where children's time cannot be read (not Unix), this process's alone.
 ///
 /// ```
-/// let with_children = support::os::process_and_children_cpu()?;
-/// assert!(with_children >= std::time::Duration::ZERO);
-/// # Ok::<(), support::Error>(())
+/// let own = course_os::process_cpu()?;
+/// assert!(course_os::process_and_children_cpu()? >= own);
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn process_and_children_cpu() -> Result<Duration> {
+pub fn process_and_children_cpu() -> io::Result<Duration> {
     let own = process_cpu()?;
     #[cfg(unix)]
     {
@@ -217,9 +211,24 @@ impl Cgroup {
             has.then_some((dir, parents, CgroupVersion::V2))
         };
         let cpu = find("cpu");
+        // The group path of each v1 controller: a usage counter counts the processes of its
+        // own group, so it only speaks for the `cpu` group when both are the same group.
+        let path_of = |controller: &str| {
+            membership.lines().find_map(|line| {
+                let mut parts = line.splitn(3, ':');
+                let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+                names
+                    .split(',')
+                    .any(|n| n == controller)
+                    .then(|| path.to_string())
+            })
+        };
         let usage = match &cpu {
             Some((dir, _, CgroupVersion::V2)) => Some((dir.clone(), CgroupVersion::V2)),
-            _ => find("cpuacct").map(|(dir, _, v)| (dir, v)),
+            Some((_, _, CgroupVersion::V1)) if path_of("cpu") == path_of("cpuacct") => {
+                find("cpuacct").map(|(dir, _, v)| (dir, v))
+            }
+            _ => None,
         };
         Cgroup {
             cpu_parents: cpu.as_ref().map(|(_, p, _)| p.clone()).unwrap_or_default(),
@@ -360,6 +369,252 @@ fn parse_cfs(quota: &str, period: &str) -> Option<f64> {
     (period > 0.0 && quota > 0.0).then(|| quota / period)
 }
 
+/// Runs `command` to completion with its stdout and stderr captured, and kills it (and waits
+/// for it) if it is still running after `limit`: an error of kind [`io::ErrorKind::TimedOut`]
+/// then. Both pipes are read while the child runs, so a child that writes more than a pipe's
+/// buffer holds never stalls waiting for us. Its stdin is closed.
+///
+/// ```
+/// use std::process::Command;
+/// use std::time::Duration;
+/// let out = course_os::run_with_deadline(Command::new("sh").args(["-c", "echo hi"]), Duration::from_secs(10))?;
+/// assert_eq!(out.stdout, b"hi\n");
+/// let slow = course_os::run_with_deadline(Command::new("sleep").arg("5"), Duration::from_millis(100));
+/// assert_eq!(slow.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn run_with_deadline(
+    command: &mut std::process::Command,
+    limit: Duration,
+) -> io::Result<std::process::Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    fn drain(pipe: Option<impl Read>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error ends the capture; the status still says how the child ended.
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    }
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let deadline = std::time::Instant::now() + limit;
+    let (status, stdout, stderr) = std::thread::scope(|s| {
+        let stdout = s.spawn(move || drain(out));
+        let stderr = s.spawn(move || drain(err));
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(None) => {
+                    // Killing closes the child's ends of the pipes, so the readers finish.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("still running after {limit:?}, so it was stopped"),
+                    ));
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(e);
+                }
+            }
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        (status, stdout, stderr)
+    });
+    Ok(std::process::Output {
+        status: status?,
+        stdout,
+        stderr,
+    })
+}
+
+/// This process's limit on open files (sockets count as files): (soft, hard). The soft limit
+/// is the one in force; a process may raise it up to the hard limit.
+///
+/// ```
+/// if let Ok((soft, hard)) = course_os::open_file_limits() {
+///     assert!(soft <= hard);
+/// }
+/// ```
+pub fn open_file_limits() -> io::Result<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        let limit = rlimit_nofile()?;
+        // `rlim_t` is `u64` on the platforms we run on; the conversion keeps others compiling.
+        #[allow(clippy::useless_conversion)]
+        Ok((u64::from(limit.rlim_cur), u64::from(limit.rlim_max)))
+    }
+    #[cfg(not(unix))]
+    Err(unsupported("the open-file limit"))
+}
+
+/// Raises this process's open-file limit as far as it is allowed (the soft limit to the hard
+/// one) and returns the limits now in force: (soft, hard).
+///
+/// ```
+/// if let Ok((soft, hard)) = course_os::raise_open_file_limit() {
+///     assert_eq!(soft, hard);
+/// }
+/// ```
+pub fn raise_open_file_limit() -> io::Result<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        let mut limit = rlimit_nofile()?;
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            // SAFETY: setrlimit only reads the struct we own, for the duration of the call.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        open_file_limits()
+    }
+    #[cfg(not(unix))]
+    Err(unsupported("the open-file limit"))
+}
+
+#[cfg(unix)]
+fn rlimit_nofile() -> io::Result<libc::rlimit> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct we own, for the duration of the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(limit)
+}
+
+/// How many threads this process has now. Linux reads `/proc/self/status`; macOS asks the
+/// kernel with `proc_pidinfo` (`PROC_PIDTASKINFO`); elsewhere an error of kind `Unsupported`.
+///
+/// ```
+/// if let Ok(n) = course_os::threads_in_process() {
+///     assert!(n >= 1);
+/// }
+/// ```
+pub fn threads_in_process() -> io::Result<usize> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        threads_from_status(&std::fs::read_to_string("/proc/self/status")?)
+    }
+    #[cfg(target_os = "macos")]
+    {
+        let info = task_info()?;
+        usize::try_from(info.pti_threadnum)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "proc_pidinfo counted {} threads",
+                    info.pti_threadnum
+                ))
+            })
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
+    Err(unsupported("this process's thread count"))
+}
+
+/// The thread count in the text of a Linux `/proc/<pid>/status` file (its `Threads:` line).
+#[cfg(any(target_os = "linux", target_os = "android", test))]
+fn threads_from_status(status: &str) -> io::Result<usize> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no Threads: line in /proc/self/status",
+            )
+        })
+}
+
+/// The memory this process holds in RAM now (its resident set), in bytes. Linux reads
+/// `/proc/self/statm`; macOS asks `proc_pidinfo`; elsewhere an error of kind `Unsupported`.
+///
+/// ```
+/// if let Ok(before) = course_os::memory_in_use() {
+///     let block = vec![7u8; 64 << 20]; // 64 MiB, every page written
+///     let after = course_os::memory_in_use().unwrap();
+///     assert!(after >= before + (32 << 20), "{before} → {after}");
+///     drop(block);
+/// }
+/// ```
+pub fn memory_in_use() -> io::Result<u64> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let statm = std::fs::read_to_string("/proc/self/statm")?;
+        // SAFETY: `sysconf` only reads a configuration value; `_SC_PAGESIZE` is always defined.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        resident_from_statm(&statm, u64::try_from(page).unwrap_or(4096))
+    }
+    #[cfg(target_os = "macos")]
+    {
+        Ok(task_info()?.pti_resident_size)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
+    Err(unsupported("this process's memory"))
+}
+
+/// Resident bytes from the text of `/proc/<pid>/statm` (its second field, in pages).
+#[cfg(any(target_os = "linux", target_os = "android", test))]
+fn resident_from_statm(statm: &str, page_size: u64) -> io::Result<u64> {
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|pages| pages.parse::<u64>().ok())
+        .map(|pages| pages * page_size)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("/proc/self/statm is not as expected: {statm:?}"),
+            )
+        })
+}
+
+/// macOS: `proc_pidinfo(PROC_PIDTASKINFO)` on this process. Written for macOS and type-checked
+/// for it, but not run by the course's tests, which run on Linux.
+#[cfg(target_os = "macos")]
+fn task_info() -> io::Result<libc::proc_taskinfo> {
+    let size = std::mem::size_of::<libc::proc_taskinfo>() as libc::c_int;
+    // SAFETY: `proc_taskinfo` holds only integers, so all-zero bytes are a valid value of it.
+    // `proc_pidinfo` writes at most `size` bytes, the size of `info`, into the buffer we pass,
+    // which is `info` itself, borrowed mutably for the length of the call only; it asks about
+    // this process (`getpid` cannot fail).
+    let (written, info) = unsafe {
+        let mut info: libc::proc_taskinfo = std::mem::zeroed();
+        let written = libc::proc_pidinfo(
+            libc::getpid(),
+            libc::PROC_PIDTASKINFO,
+            0,
+            (&raw mut info).cast::<libc::c_void>(),
+            size,
+        );
+        (written, info)
+    };
+    if written != size {
+        return Err(io::Error::other(format!(
+            "proc_pidinfo returned {written}, not {size}: {}",
+            io::Error::last_os_error()
+        )));
+    }
+    Ok(info)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +648,63 @@ mod tests {
     }
 
     #[test]
+    fn the_thread_count_is_read_from_the_threads_line() {
+        let status = "Name:\tevcxr\nState:\tS (sleeping)\nThreads:\t17\nSigQ:\t0/63455\n";
+        assert_eq!(threads_from_status(status).unwrap(), 17);
+        assert!(threads_from_status("Name:\tevcxr\n").is_err());
+    }
+
+    #[test]
+    fn resident_memory_is_the_second_field_of_statm_in_pages() {
+        assert_eq!(
+            resident_from_statm("5120 300 120 1 0 400 0\n", 4096).unwrap(),
+            300 * 4096
+        );
+        assert!(resident_from_statm("", 4096).is_err());
+        assert!(resident_from_statm("12 many", 4096).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_open_file_limit_can_be_raised_to_its_hard_limit() {
+        let (soft, hard) = open_file_limits().unwrap();
+        assert!(soft <= hard);
+        let (raised, same_hard) = raise_open_file_limit().unwrap();
+        assert_eq!((raised, same_hard), (hard, hard));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_that_fills_its_pipes_is_not_stalled() {
+        // 1 MiB on stdout and on stderr: far more than a pipe holds (64 KiB on Linux).
+        let started = std::time::Instant::now();
+        let out = run_with_deadline(
+            std::process::Command::new("sh").args([
+                "-c",
+                "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2",
+            ]),
+            Duration::from_secs(20),
+        )
+        .unwrap();
+        assert!(out.status.success());
+        assert_eq!((out.stdout.len(), out.stderr.len()), (1 << 20, 1 << 20));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_past_its_deadline_is_killed_and_reaped() {
+        let started = std::time::Instant::now();
+        let err = run_with_deadline(
+            std::process::Command::new("sleep").arg("30"),
+            Duration::from_millis(200),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
     fn quotas_are_read_in_cores() {
         assert_eq!(parse_cpu_max("100000 100000\n"), Some(1.0));
         assert_eq!(parse_cpu_max("150000 100000"), Some(1.5));
@@ -406,7 +718,8 @@ mod tests {
     /// course's test machines, and a quota of one CPU on a parent group.
     #[test]
     fn v1_controllers_beside_an_empty_v2_hierarchy_are_found() {
-        let root = std::env::temp_dir().join(format!("support-cgroup-test-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("course-os-cgroup-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let cpu = root.join("sys/fs/cgroup/cpu/box/kernel");
         let acct = root.join("sys/fs/cgroup/cpuacct/box/kernel");
@@ -434,6 +747,11 @@ mod tests {
         assert_eq!(group.quota(), Some(1.0));
         assert_eq!(group.throttled_usec(), Some(2500));
         assert_eq!(group.usage_usec(), Some(7000));
+        // The cpu group is a box of its own, but cpuacct still counts the whole machine: its
+        // usage would count other programs as ours' neighbours, so it is not used.
+        let boxed = Cgroup::from_texts("2:cpuacct:/\n1:cpu:/box/kernel\n0::/\n", mounts, &root);
+        assert_eq!(boxed.quota(), Some(1.0));
+        assert_eq!(boxed.usage_usec(), None);
 
         // The same process under v2 with a quota of half a CPU.
         let v2 = root.join("v2/sys/fs/cgroup/pod");
