@@ -15,10 +15,11 @@ pub fn gustafson(parallel_fraction: f64, workers: usize) -> f64 {
 /// The Karp–Flatt metric: the serial fraction `e` that a measured speed-up `s` on `n > 1`
 /// workers implies, by solving Amdahl's law for the serial share:
 /// `e = (1/s − 1/n) / (1 − 1/n)`. A value that grows with `n` points at overhead (locks,
-/// start-up, memory bandwidth) rather than a fixed serial part.
-pub fn karp_flatt(speedup: f64, workers: usize) -> f64 {
-    let n = workers as f64;
-    (1.0 / speedup - 1.0 / n) / (1.0 - 1.0 / n)
+/// start-up, memory bandwidth) rather than a fixed serial part. `n` is a float so that it can
+/// be the cores' worth a machine delivered (a [`Bench`](crate::bench::Bench)'s ceiling) rather
+/// than the number of threads.
+pub fn karp_flatt(speedup: f64, workers: f64) -> f64 {
+    (1.0 / speedup - 1.0 / workers) / (1.0 - 1.0 / workers)
 }
 // ANCHOR_END: karp_flatt
 
@@ -58,6 +59,10 @@ mod tests {
     #[test]
     fn karp_flatt_inverts_amdahl() {
         let s = crate::work::amdahl(0.75, 4).unwrap();
-        assert!((karp_flatt(s, 4) - 0.25).abs() < 1e-12);
+        assert!((karp_flatt(s, 4.0) - 0.25).abs() < 1e-12);
+        // On 1.8 cores' worth (a busy machine's ceiling on 2 threads), measured against 1.8.
+        let busy = 1.0 / (0.25 + 0.75 / 1.8);
+        assert!((karp_flatt(busy, 1.8) - 0.25).abs() < 1e-12);
+        assert!(karp_flatt(busy, 2.0) > 0.3);
     }
 }
