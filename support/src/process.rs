@@ -26,8 +26,17 @@ pub struct Worker {
 pub const WORKERS: [&str; 3] = ["do_math", "get_title", "sum_floats"];
 
 /// The loop every worker runs when a process pool starts it with `--serve`
-/// (`support/workers/src/serve.rs`), to show in a notebook.
-pub const SERVE_LOOP: &str = include_str!("../workers/src/serve.rs");
+/// (`support/workers/src/serve.rs`, without its tests), to show in a notebook.
+pub fn serve_loop() -> &'static str {
+    without_tests(include_str!("../workers/src/serve.rs"))
+}
+
+/// A Rust source file up to its `#[cfg(test)]` module: what a reader needs to see.
+fn without_tests(source: &str) -> &str {
+    source
+        .find("\n#[cfg(test)]")
+        .map_or(source, |end| &source[..=end])
+}
 
 /// The workspace crates the workers are built from (paths under the workspace's root).
 const WORKER_CRATES: [&str; 1] = ["support/workers"];
@@ -59,6 +68,7 @@ impl Worker {
         let source = std::fs::read_to_string(&source_path).map_err(|e| {
             Error::Unavailable(format!("cannot read {}: {e}", source_path.display()))
         })?;
+        let source = without_tests(&source).to_string();
         let programs = cargo_programs("course_workers", &WORKER_CRATES, &WORKERS)?;
         Ok(Worker {
             name: name.to_string(),
@@ -77,7 +87,8 @@ impl Worker {
         &self.path
     }
 
-    /// The worker's Rust source (`support/workers/src/bin/{name}.rs`), to show in a notebook.
+    /// The worker's Rust source (`support/workers/src/bin/{name}.rs`, without its tests), to
+    /// show in a notebook.
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -365,6 +376,8 @@ mod tests {
         assert_eq!(a.path(), b.path());
         assert!(a.path().exists());
         assert!(a.source().contains("fn do_math"));
+        assert!(!a.source().contains("#[cfg(test)]"));
+        assert!(serve_loop().contains("pub fn serve(") && !serve_loop().contains("mod tests"));
         let title = Worker::build("get_title").unwrap();
         assert_eq!(title.path().parent(), a.path().parent()); // one build, every worker
     }
