@@ -1,8 +1,9 @@
 # The course's commands. Each one runs scripts/setup.sh first, which installs only what is missing.
-.PHONY: lab test execute check nav mutants setup browser-test binder-check repo2docker-check bench-kernel
+.PHONY: lab test execute check nav mutants warm clean-kernels setup browser-test binder-check repo2docker-check bench-kernel
 
 ## Open the course in JupyterLab.
-lab: setup
+lab:
+	@scripts/setup.sh --warm
 	@scripts/lab.sh
 
 ## Run every test: fmt, clippy, cargo test, and every notebook through the real kernel.
@@ -43,6 +44,16 @@ repo2docker-check:
 ## first cell in a fresh kernel (a benchmark, not a test; run it on a quiet machine).
 bench-kernel: setup
 	@.venv/bin/python scripts/bench_kernel.py
+
+## Build the kernels' first build directory for every chapter's set-up (make lab does it too).
+warm:
+	@scripts/setup.sh --warm
+
+## Remove the Rust kernels' build directories (target/kernels): the next kernel, or make warm,
+## builds them again. For a slot that is broken; close every notebook's kernel first.
+clean-kernels:
+	@if pgrep -f scripts/kernel.py >/dev/null; then echo "a Rust kernel is running: close it first (its slot is in use)"; exit 1; fi
+	rm -rf target/kernels
 
 setup:
 	@scripts/setup.sh

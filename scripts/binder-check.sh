@@ -13,7 +13,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
-WARM_FIRST_CELL_LIMIT="${WARM_FIRST_CELL_LIMIT:-40}"
+# A fresh kernel's first cell after postBuild, timed from the kernel's launch (issue: ≤ 10 s).
+WARM_FIRST_CELL_LIMIT="${WARM_FIRST_CELL_LIMIT:-10}"
 
 real_cargo="${CARGO_HOME:-$HOME/.cargo}"
 real_rustup="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -44,6 +45,6 @@ grep -qs "evcxr_jupyter" "$tmp/env/share/jupyter/kernels/rust/kernel.json" ||
   die "postBuild did not register the Rust kernel in the Python environment"
 
 step "Binder check: a fresh kernel's first \`:dep support\` cell, after the warm-up"
-"${isolated[@]}" "$tmp/env/bin/python" scripts/notebooks.py warm binder/warmup.ipynb \
+"${isolated[@]}" "$tmp/env/bin/python" scripts/notebooks.py warm \
   --max-first-cell "$WARM_FIRST_CELL_LIMIT"
 note "postBuild (Rust found, set-up, cold warm-up, clean-up): $cold s"

@@ -88,6 +88,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 rm -rf "$ARTIFACTS"
+[ "${OPEN_ONLY:-0}" = 0 ] || skipped "the browser run of chapter 01 from the Run menu (OPEN_ONLY=1)"
 LAB_URL="http://127.0.0.1:$port" LAB_TOKEN="$token" ARTIFACTS="$ARTIFACTS" \
   CHROME_PROFILE="$tmp/chromium" CHROMIUM="$CHROMIUM" NOTEBOOKS_DIR="$ROOT/notebooks" \
   OPEN_ONLY="${OPEN_ONLY:-0}" node tests/browser/e2e.mjs ||

@@ -20,16 +20,29 @@ case "$mode" in
     taskset -c 0 "$VENV/bin/python" scripts/notebooks.py test --passes 1 --report "$report" "$@"
     ;;
   busy)
-    if [ "$cpus" -lt 2 ]; then
-      note "one CPU only: a hog would take the whole machine; the busy run is skipped"
+    # The CPUs this process may run on (a container's cpuset may hold fewer than the machine).
+    allowed="$(taskset -cp $$ | sed 's/.*: //')"
+    usable="$("$VENV/bin/python" -c 'import os; print(len(os.sched_getaffinity(0)))')"
+    if [ "$usable" -lt 2 ]; then
+      skipped "the busy run: this process may use $usable CPU ($allowed): a hog would take all of it"
       exit 0
     fi
-    hog_cpu=$((cpus - 1))
+    hog_cpu="$("$VENV/bin/python" -c 'import os; print(max(os.sched_getaffinity(0)))')"
     taskset -c "$hog_cpu" "$VENV/bin/python" -c 'while True: pass' &
     hog=$!
     trap 'kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null || true' EXIT
-    note "a CPU hog (process $hog) keeps CPU $hog_cpu of $cpus busy for the whole run"
+    sleep 1
+    kill -0 "$hog" 2>/dev/null || die "the CPU hog did not start on CPU $hog_cpu"
+    note "a CPU hog (process $hog) keeps CPU $hog_cpu of the ones this run may use ($allowed) busy"
+    started=$SECONDS
+    hog_cpu_seconds() { awk '{print ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$hog/stat"; }
     "$VENV/bin/python" scripts/notebooks.py test --passes 1 --busy --report "$report" "$@"
+    # The harness checked that claims saw the competition; this checks the hog really ran.
+    used="$(hog_cpu_seconds)"
+    wall=$((SECONDS - started))
+    awk -v used="$used" -v wall="$wall" 'BEGIN { exit !(used >= 0.8 * wall) }' ||
+      die "the CPU hog used only $used s of CPU in $wall s: the run was not busy"
+    note "the hog used $used s of CPU in $wall s"
     ;;
   *) die "unknown mode '$mode': one-core or busy" ;;
 esac

@@ -1,32 +1,48 @@
 #!/usr/bin/env python3
-"""Starts the evcxr Rust kernel in a build directory that outlives it (the kernel spec that
-scripts/setup.sh registers runs this; Jupyter passes the connection file).
+"""Starts the evcxr Rust kernel in a build directory that outlives it, and loads the chapter's
+set-up before the reader asks (the kernel spec that scripts/setup.sh registers runs this;
+Jupyter passes the connection file).
 
-Left to itself, evcxr builds every kernel's code in a fresh temporary directory. That costs a
-learner twice. The first `:dep support` cell of every kernel rebuilds `support` from scratch,
-because evcxr's artifact cache does not cache a local crate; and every later cell makes cargo
-rebuild a dozen dependencies, because the cached build of a crate whose build script generates
-code (serde_core, web_atoms) remembers the temporary directory that first built it, which is gone,
-so cargo never finds it fresh.
+Build directories. Left to itself, evcxr builds every kernel's code in a fresh temporary
+directory. That costs a learner twice: the first `:dep support` cell of every kernel rebuilds
+`support` from scratch (evcxr's artifact cache does not cache a local crate), and every later
+cell makes cargo rebuild a dozen dependencies (the cached build of a crate whose build script
+generates code remembers the temporary directory that first built it, which is gone). So each
+kernel gets a *slot*, `target/kernels/slot-N/`, kept from one kernel to the next, and holds it
+for its life with a lock (a second kernel open at the same time takes the next free slot). A
+kernel that finds its slot already built only checks it: later cells compile nothing but
+themselves. `target/kernels/.cargo/config.toml`, written here, makes dependencies (and
+`support`) build optimised whatever `:opt` a cell sets, so `:opt 0` recompiles only the cell.
 
-So each kernel gets a *slot*, `target/kernels/slot-N/`, kept from one kernel to the next, and
-holds it for its life with a lock (a second kernel open at the same time takes the next free
-slot). A kernel that finds its slot already built by an earlier one only checks it: the first
-cell takes seconds, later cells compile nothing but themselves.
+This process stays the kernel's parent: it holds the slot's lock itself (its descriptor is not
+inherited by the kernel, nor by the compilers and programs the kernel starts, so an orphan that
+outlives the kernel cannot keep the slot), passes termination signals on to the kernel, and
+exits with the kernel's status. (Interrupts reach the kernel as messages: the kernel spec says
+`"interrupt_mode": "message"`.)
 
-`target/kernels/.cargo/config.toml`, written here, is the cargo configuration of every slot:
-dependencies (and `support`) always build optimised, whatever opt level the cells use, so `:opt 0`
-in a cell recompiles only the cell, and values of support's types survive it.
+Preloading. JupyterLab starts a notebook's kernel when the notebook is opened, with
+`JPY_SESSION_NAME` set to the notebook's path, and the reader then reads the title and the
+introduction before running the first cell. Once the kernel answers, this process sends it the
+chapter's set-up `:dep` lines, a `?` and a typed `let` (so evcxr's type checker has loaded the
+crates and enabled `?`) as a *silent* request: the reader's first cell then finds all of that
+done. It is guarded: it runs only when the notebook's first code cell starts with `:dep` lines
+and the slot's last preload of the same lines did not fail (a failure is logged in the slot and
+changes nothing else; the reader's own first cell then does the work as before). COURSE_PRELOAD=0
+turns it off.
 
 COURSE_KERNEL_SLOTS=DIR puts the slots somewhere else (the Binder check uses a throwaway one).
 Where locking is not available (no fcntl: Windows), the kernel starts as evcxr would by itself.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pathlib
-import shutil
+import signal
+import subprocess
 import sys
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SLOTS = pathlib.Path(os.environ.get("COURSE_KERNEL_SLOTS") or ROOT / "target" / "kernels")
@@ -38,9 +54,14 @@ CARGO_CONFIG = """\
 [profile.dev.package."*"]
 opt-level = 2
 """
+# How long the preload waits for the kernel to answer, and for its request to finish.
+READY_TIMEOUT = 120
+PRELOAD_TIMEOUT = 1800
 
 
 def evcxr() -> str:
+    import shutil
+
     found = shutil.which("evcxr_jupyter")
     if found:
         return found
@@ -55,51 +76,173 @@ def write_if_changed(path: pathlib.Path, text: str) -> None:
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    # A name of our own: two kernels starting together must not write one partial file.
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     partial.write_text(text)
     partial.replace(path)
 
 
-def take_slot() -> pathlib.Path | None:
-    """Locks the first free slot and returns its directory; the lock's file descriptor is left
-    open and inheritable, so the kernel (exec'd in this process) holds it until it exits."""
+def take_slot() -> tuple[pathlib.Path, int] | None:
+    """Locks the first free slot and returns its directory and the lock's descriptor, which
+    stays open (and not inheritable) in this process for the kernel's life."""
     try:
         import fcntl
     except ImportError:
         return None
     SLOTS.mkdir(parents=True, exist_ok=True)
     for n in range(MAX_SLOTS):
-        fd = os.open(SLOTS / f"slot-{n}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        lock = SLOTS / f"slot-{n}.lock"
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as why:
+            # A lock path that is not a file (a directory left by accident): use another slot,
+            # and say which one is broken and how to mend it.
+            log(f"slot-{n} cannot be locked ({why}); remove {lock} to use it again")
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             continue
-        os.set_inheritable(fd, True)
         slot = SLOTS / f"slot-{n}"
         slot.mkdir(exist_ok=True)
-        return slot
+        return slot, fd
     return None
 
 
-def main() -> None:
+def log(text: str) -> None:
+    print(f"kernel.py: {text}", file=sys.stderr, flush=True)
+
+
+def setup_lines(notebook: pathlib.Path) -> list[str]:
+    """The `:dep` lines at the top of the notebook's first code cell (empty when there are
+    none, or the notebook cannot be read)."""
+    try:
+        nb = json.loads(notebook.read_text())
+    except (OSError, ValueError):
+        return []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        lines = []
+        for line in source.splitlines():
+            if line.startswith(":dep "):
+                lines.append(line)
+            elif line.strip() and not line.lstrip().startswith("//"):
+                break
+        return lines
+    return []
+
+
+def should_preload() -> bool:
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    return os.environ.get("COURSE_PRELOAD", "1") != "0" and session.endswith(".ipynb")
+
+
+def preload(connection_file: str, slot: pathlib.Path, kernel_pid: int) -> None:
+    """Sends the chapter's set-up to the kernel as a silent request (see the module doc). Runs
+    in a short-lived process of its own, so the kernel's parent stays small."""
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    notebook = pathlib.Path(session)
+    if not notebook.is_absolute():
+        notebook = pathlib.Path.cwd() / notebook
+    deps = setup_lines(notebook)
+    if not deps:
+        return
+    code = "\n".join(deps + ['let _preloaded: u32 = "1".parse::<u32>()?;'])
+    key = hashlib.sha256(code.encode()).hexdigest()[:16]
+    failed = slot / f"preload-{key}.failed"
+    if failed.exists():
+        log(f"not preloading {notebook.name}: the last preload of its set-up failed "
+            f"(see {failed}; delete it to try again)")
+        return
+    try:
+        from jupyter_client import BlockingKernelClient
+    except ImportError:
+        return
+    started = time.monotonic()
+    client = BlockingKernelClient(connection_file=connection_file)
+    try:
+        client.load_connection_file()
+        client.start_channels()
+        client.wait_for_ready(timeout=READY_TIMEOUT)
+        request = client.execute(code, silent=True, store_history=False)
+        while True:
+            reply = client.get_shell_msg(timeout=PRELOAD_TIMEOUT)
+            if reply["parent_header"].get("msg_id") == request:
+                break
+        status = reply["content"].get("status")
+        if status == "ok":
+            log(f"preloaded {notebook.name}'s set-up in {time.monotonic() - started:.1f} s")
+        else:
+            why = reply["content"].get("evalue") or status
+            failed.write_text(f"{code}\n\n{why}\n")
+            log(f"preloading {notebook.name} failed ({why}); its first cell will do the work")
+    except Exception as why:  # noqa: BLE001 - a failed preload must change nothing else
+        if alive(kernel_pid):
+            log(f"no preload ({why!r})")
+    finally:
+        try:
+            client.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def main() -> int:
     args = sys.argv[1:]
+    if len(args) == 4 and args[0] == "--preload":
+        preload(args[1], pathlib.Path(args[2]), int(args[3]))
+        return 0
     program = None
     if len(args) == 3 and args[0] == "--evcxr":
         program, args = args[1], args[2:]
     if len(args) != 1:
         sys.exit("usage: kernel.py [--evcxr PATH] CONNECTION_FILE (the kernel spec runs this)")
-    argv = [program or evcxr(), "--control_file", args[0]]
+    connection_file = args[0]
+    argv = [program or evcxr(), "--control_file", connection_file]
+    env = dict(os.environ)
+    slot = None
     try:
-        slot = take_slot()
-        if slot is not None:
+        taken = take_slot()
+        if taken is not None:
+            slot, _lock = taken
             write_if_changed(SLOTS / ".cargo" / "config.toml", CARGO_CONFIG)
-            os.environ["EVCXR_TMPDIR"] = str(slot)
+            env["EVCXR_TMPDIR"] = str(slot)
     except OSError as why:
-        print(f"kernel.py: no persistent build directory ({why}); using a temporary one",
-              file=sys.stderr)
-    os.execv(argv[0], argv)
+        log(f"no persistent build directory ({why}); using a temporary one")
+    kernel = subprocess.Popen(argv, env=env)
+
+    def forward(signum, _frame):
+        if kernel.poll() is None:
+            kernel.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    loader = None
+    if slot is not None and should_preload():
+        loader = subprocess.Popen([sys.executable, __file__, "--preload", connection_file,
+                                   str(slot), str(kernel.pid)], stdin=subprocess.DEVNULL)
+    while True:
+        try:
+            status = kernel.wait()
+            break
+        except KeyboardInterrupt:
+            continue
+    if loader is not None and loader.poll() is None:
+        loader.kill()
+        loader.wait()
+    return status
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -79,6 +79,7 @@ def workspace_copy(m: dict) -> pathlib.Path:
     dest = WORK / m["id"]
     if dest.exists():
         shutil.rmtree(dest)
+    dest.mkdir(parents=True)
     for name in WORKSPACE:
         source = ROOT / name
         if source.is_dir():

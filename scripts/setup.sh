@@ -107,18 +107,50 @@ if [ "${#notebooks[@]}" -gt 0 ]; then
   signed="$(sha256sum "${notebooks[@]}" | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$VENV/.trusted-notebooks.sha256" 2>/dev/null)" != "$signed" ] ||
      [ ! -s "$trust_db" ] || [ ! -s "$trust_secret" ]; then
+    # Signing a notebook lets its outputs run in the browser: only outputs that pass the safety
+    # check (a MIME allow-list; no script, event handler, javascript: URL or foreign content)
+    # are signed. One that fails is left untrusted (its charts show as text) and named.
+    safe=()
+    for nb in "${notebooks[@]}"; do
+      if "$VENV/bin/python" scripts/notebooks.py safe "$nb" > "$VENV/.safety.log" 2>&1; then
+        safe+=("$nb")
+      else
+        note "NOT trusting $nb: its outputs failed the safety check:"
+        sed 's/^/      /' "$VENV/.safety.log" >&2
+      fi
+    done
     mkdir -p "$jupyter_data"
-    JUPYTER_DATA_DIR="$jupyter_data" "$VENV/bin/jupyter" trust \
-      --NotebookNotary.db_file="$trust_db" --NotebookNotary.secret_file="$trust_secret" \
-      "${notebooks[@]}" > "$VENV/.trust.log" 2>&1 ||
-      { cat "$VENV/.trust.log" >&2; die "jupyter trust failed on the course's notebooks (its output is above)"; }
-    echo "$signed" > "$VENV/.trusted-notebooks.sha256"
-    step "Trusted the course's ${#notebooks[@]} notebooks, so JupyterLab shows their charts on opening (key and signatures: ${jupyter_data#"$ROOT"/})"
+    if [ "${#safe[@]}" -gt 0 ]; then
+      JUPYTER_DATA_DIR="$jupyter_data" "$VENV/bin/jupyter" trust \
+        --NotebookNotary.db_file="$trust_db" --NotebookNotary.secret_file="$trust_secret" \
+        "${safe[@]}" > "$VENV/.trust.log" 2>&1 ||
+        { cat "$VENV/.trust.log" >&2; die "jupyter trust failed on the course's notebooks (its output is above)"; }
+    fi
+    if [ "${#safe[@]}" -eq "${#notebooks[@]}" ]; then
+      echo "$signed" > "$VENV/.trusted-notebooks.sha256"
+    fi
+    step "Trusted ${#safe[@]} of the course's ${#notebooks[@]} notebooks, so JupyterLab shows their charts on opening (key and signatures: ${jupyter_data#"$ROOT"/})"
   fi
 fi
-# wrk is optional: chapter 08 cross-checks its own load generator with it when it is installed.
-# Installing it needs the system's package manager (and usually sudo), so set-up only says how.
+# wrk is optional: chapter 08 cross-checks its own load generator with it when it is installed
+# (without it that claim shows "not judged (unavailable)"). As root on Debian or Ubuntu (a CI
+# machine, a container) set-up installs it; elsewhere it says how.
 if ! command -v wrk >/dev/null 2>&1; then
-  note "Optional: wrk (the course's load-testing tool) is not installed; chapter 08 uses it for a cross-check when it is. Install: apt install wrk (Debian/Ubuntu) or brew install wrk (macOS)."
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "Installing wrk (Debian's package; chapter 08 cross-checks its load generator with it)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } ||
+      note "could not install wrk with apt-get; chapter 08's cross-check will say it is unavailable"
+  else
+    note "Optional: wrk (the course's load-testing tool) is not installed; chapter 08 uses it for a cross-check when it is. Install: apt install wrk (Debian/Ubuntu) or brew install wrk (macOS)."
+  fi
+fi
+# --warm (make lab, make test): build the first kernel's slot for every chapter's set-up, once,
+# so that no reader's first cell compiles the tree; skipped when it is current.
+if [ "${1:-}" = "--warm" ]; then
+  step "Building the Rust kernels' first build directory for every chapter's set-up (minutes the first time; skipped when current)"
+  started=$SECONDS
+  "$VENV/bin/python" scripts/notebooks.py warm || die "the warm-up failed (its output is above)"
+  note "took $((SECONDS - started)) s"
 fi
 step "Set-up complete: Rust $rust_version, Python $py_version, evcxr_jupyter $EVCXR_VERSION"

@@ -3,6 +3,7 @@
 claims to catch, and pass one that is not. Each case is a small notebook written to a temporary
 folder and run through `notebooks.py test` in its own fresh kernel (plain Rust, no :dep)."""
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -32,6 +33,7 @@ FALSE_SPEEDUP = (
 BUSY = ('support::share::Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: 1.0, group: None,\n'
         '    machine: Some(support::share::MachineCpu { busy: 2.0, stolen: 0.0, cpus: 2 }) }')
 QUIET = BUSY.replace("busy: 2.0, stolen", "busy: 1.0, stolen")
+UNAVAILABLE = 'Claims::new().claim("wrk agrees", "–", Verdict::unavailable("wrk is not installed")).assert_all()'
 BUSY_CLAIM = (f'let during = {BUSY};\n'
               'Claims::new().timed_claim("two threads run 1.6× faster", "1.9×", true, &during).assert_all()')
 
@@ -75,9 +77,13 @@ def cases(tmp: str) -> dict:
         # ...passes when the other pass judged it...
         "busy-in-one-pass-of-a-quiet-run": ([(SUPPORT, [], {}), (busy_once, [], {})], True,
                                             "were judged in the other"),
-        # ...and a claim not judged for two reasons in two passes fails (one is "unavailable").
+        # ...and a claim not judged in both passes fails, whatever the two reasons were.
         "busy-then-unavailable": ([(SUPPORT, [], {}), (busy_then_unavailable, [], {})], False,
-                                  "for a reason no quiet moment changes"),
+                                  "not judged in every pass"),
+        # Something unavailable here is a SKIPPED line, and under CI a failure.
+        "unavailable-is-skipped": ([(SUPPORT, [], {}), (UNAVAILABLE, [], {})], True, "SKIPPED"),
+        "unavailable-under-ci": ([(SUPPORT, [], {}), (UNAVAILABLE, [], {})], False,
+                                 "under CI nothing may be skipped"),
         "busy-on-a-busy-run": ([(SUPPORT, [], {}), (BUSY_CLAIM, [], {})], True,
                                "claims not judged because other programs competed: 1"),
         "quiet-on-a-busy-run": ([(SUPPORT, [], {}), ('Claims::new().claim("1 < 2", "1 vs 2", 1 < 2).assert_all()', [], {})],
@@ -88,9 +94,89 @@ def cases(tmp: str) -> dict:
     }
 
 
+def static_cases() -> tuple[int, int]:
+    """The checks that need no kernel: outputs that must never be trusted (signed) are found."""
+    sys.path.insert(0, str(HERE))
+    import notebooks
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+    bad = {
+        "script in SVG": {"image/svg+xml": svg.replace("<rect", "<script>alert(1)</script><rect")},
+        "event handler in HTML": {"text/html": '<img src="x" onerror="alert(1)">'},
+        "javascript: URL": {"text/html": '<a href="javascript:alert(1)">x</a>'},
+        "foreign content in SVG": {"image/svg+xml": svg.replace("<rect", "<foreignObject></foreignObject><rect")},
+        "JavaScript output": {"application/javascript": "alert(1)"},
+        "widget output": {"application/vnd.jupyter.widget-view+json": "{}"},
+    }
+    passed = failed = 0
+    for name, data in bad.items():
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output(
+            "display_data", data=data)])]
+        ok = bool(notebooks.unsafe_outputs(nb))
+        passed += ok
+        failed += not ok
+        print(f"   unsafe output: {name:<24} {'refused' if ok else 'ACCEPTED: WRONG'}")
+    good = nbformat.v4.new_notebook()
+    good.cells = [nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/svg+xml": svg, "text/html": "<table><tr><td>1</td></tr></table>",
+                              "text/plain": "1"})])]
+    ok = not notebooks.unsafe_outputs(good)
+    passed += ok
+    failed += not ok
+    print(f"   a chart and a table:               {'accepted' if ok else 'REFUSED: WRONG'}")
+    return passed, failed
+
+
+def launcher_cases() -> tuple[int, int]:
+    """scripts/kernel.py with a stand-in for evcxr: the slot lock stays with the launcher."""
+    import fcntl
+    import os
+    import time
+
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        slots = pathlib.Path(tmp) / "kernels"
+        fake = pathlib.Path(tmp) / "fake-evcxr"
+        # A kernel that starts a program in a session of its own (as a cell's `setsid` child
+        # would) which outlives it, then exits.
+        fake.write_text("#!/bin/sh\nsetsid sleep 20 >/dev/null 2>&1 < /dev/null &\nexit 0\n")
+        fake.chmod(0o755)
+        env = dict(os.environ, COURSE_KERNEL_SLOTS=str(slots), COURSE_PRELOAD="0")
+        run = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
+                              "/nonexistent-connection-file"], env=env, timeout=60)
+        time.sleep(0.3)
+        with open(slots / "slot-0.lock", "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                ok = True
+            except OSError:
+                ok = False
+        subprocess.run(["pkill", "-f", "^sleep 20$"], check=False)
+        ok = ok and run.returncode == 0
+        passed += ok
+        failed += not ok
+        print(f"   launcher: an orphan of the kernel holds no slot:  {'ok' if ok else 'WRONG: slot-0 is still locked'}")
+        # A lock path that is a directory: the launcher says so and takes the next slot.
+        (slots / "slot-0.lock").unlink()
+        (slots / "slot-0.lock").mkdir()
+        fake.write_text('#!/bin/sh\necho "slot=$EVCXR_TMPDIR"\n')
+        out = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
+                              "/nonexistent-connection-file"], env=env, timeout=60,
+                             capture_output=True, text=True)
+        ok = out.stdout.strip().endswith("slot-1") and "remove" in out.stderr
+        passed += ok
+        failed += not ok
+        print(f"   launcher: a broken slot lock is skipped, and named: {'ok' if ok else 'WRONG: ' + out.stdout + out.stderr}")
+    return passed, failed
+
+
 def main() -> int:
     only = sys.argv[1:]
-    passed = failed = 0
+    passed, failed = static_cases() if not only else (0, 0)
+    if not only:
+        p, f = launcher_cases()
+        passed, failed = passed + p, failed + f
     with tempfile.TemporaryDirectory() as tmp:
         for name, (cells, should_pass, expect) in cases(tmp).items():
             if only and name not in only:
@@ -103,13 +189,19 @@ def main() -> int:
             nbformat.write(nb, path)
             busy = ["--busy"] if name.endswith("-busy-run") else []
             passes = ["--passes", "1"] if busy else []
+            env = dict(os.environ)
+            env.pop("COURSE_SKIPPED_FILE", None)
+            if name == "unavailable-under-ci":
+                env["CI"] = "true"
+            elif name == "unavailable-is-skipped":
+                env.pop("CI", None)
             run = subprocess.run(
                 [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
                  "--report", str(pathlib.Path(tmp) / "report.json"),
                  # notebooks/evcxr.toml and its build cache: the cases that load `support` then
                  # start in seconds, not minutes.
                  "--from-notebooks"] + busy + passes,
-                capture_output=True, text=True, timeout=600)
+                capture_output=True, text=True, timeout=600, env=env)
             output = run.stdout + run.stderr
             ok = (run.returncode == 0) == should_pass and expect in output
             passed += ok

@@ -211,9 +211,24 @@ impl Cgroup {
             has.then_some((dir, parents, CgroupVersion::V2))
         };
         let cpu = find("cpu");
+        // The group path of each v1 controller: a usage counter counts the processes of its
+        // own group, so it only speaks for the `cpu` group when both are the same group.
+        let path_of = |controller: &str| {
+            membership.lines().find_map(|line| {
+                let mut parts = line.splitn(3, ':');
+                let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+                names
+                    .split(',')
+                    .any(|n| n == controller)
+                    .then(|| path.to_string())
+            })
+        };
         let usage = match &cpu {
             Some((dir, _, CgroupVersion::V2)) => Some((dir.clone(), CgroupVersion::V2)),
-            _ => find("cpuacct").map(|(dir, _, v)| (dir, v)),
+            Some((_, _, CgroupVersion::V1)) if path_of("cpu") == path_of("cpuacct") => {
+                find("cpuacct").map(|(dir, _, v)| (dir, v))
+            }
+            _ => None,
         };
         Cgroup {
             cpu_parents: cpu.as_ref().map(|(_, p, _)| p.clone()).unwrap_or_default(),
@@ -732,6 +747,11 @@ mod tests {
         assert_eq!(group.quota(), Some(1.0));
         assert_eq!(group.throttled_usec(), Some(2500));
         assert_eq!(group.usage_usec(), Some(7000));
+        // The cpu group is a box of its own, but cpuacct still counts the whole machine: its
+        // usage would count other programs as ours' neighbours, so it is not used.
+        let boxed = Cgroup::from_texts("2:cpuacct:/\n1:cpu:/box/kernel\n0::/\n", mounts, &root);
+        assert_eq!(boxed.quota(), Some(1.0));
+        assert_eq!(boxed.usage_usec(), None);
 
         // The same process under v2 with a quota of half a CPU.
         let v2 = root.join("v2/sys/fs/cgroup/pod");

@@ -48,6 +48,8 @@ pub mod bench;
 pub mod chart;
 #[cfg(feature = "web")]
 pub mod city;
+#[cfg(feature = "web")]
+pub mod city_data;
 pub mod claims;
 pub mod cpu;
 pub mod error;
@@ -62,6 +64,8 @@ pub mod process;
 pub mod python;
 pub mod record;
 pub mod rt;
+#[cfg(feature = "web")]
+pub mod server;
 pub mod share;
 pub mod solutions;
 pub mod table;
@@ -85,9 +89,17 @@ pub(crate) fn process_test_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): boxing an
+/// `async fn` in a trait, as the `async-trait` crate does.
+#[cfg(feature = "at-work")]
+pub use async_trait;
 /// Re-exported for the same reason as [`rayon`]: the web framework of chapter 08.
 #[cfg(feature = "web")]
 pub use axum;
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): streams,
+/// `buffer_unordered` and other combinators.
+#[cfg(feature = "at-work")]
+pub use futures;
 /// Re-exported for the same reason as [`rayon`]: streams and their combinators.
 pub use futures_util;
 /// Re-exported for the same reason as [`rayon`]: seeded random numbers.
@@ -109,8 +121,21 @@ pub use serde;
 pub use serde_json;
 /// Re-exported for the same reason as [`rayon`].
 pub use tokio;
-/// Re-exported for the same reason as [`rayon`]: `CancellationToken` (chapter 07).
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): a task
+/// monitor that times each poll.
+#[cfg(feature = "at-work")]
+pub use tokio_metrics;
+/// Re-exported for the same reason as [`rayon`]: `CancellationToken` (chapter 07), and
+/// `TaskTracker` with the `at-work` feature (chapter 11).
 pub use tokio_util;
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): spans and
+/// events across `.await`.
+#[cfg(feature = "at-work")]
+pub use tracing;
+/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): the
+/// subscriber that records them.
+#[cfg(feature = "at-work")]
+pub use tracing_subscriber;
 
 /// The names most cells use: `use support::prelude::*;`.
 pub mod prelude {

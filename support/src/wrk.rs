@@ -10,8 +10,19 @@
 //! "timeout" socket errors), so its percentiles describe the answers that came in time.
 
 use crate::error::{Error, Result};
-use std::process::{Command, Stdio};
+use crate::load::{LoadReport, MAX_CONNECTIONS, MAX_DURATION};
+use crate::table::Table;
+use std::ffi::OsStr;
+use std::process::Command;
 use std::time::Duration;
+
+/// How to get wrk, for the errors that say it is missing.
+const INSTALL: &str =
+    "install it with `apt install wrk` (Debian, Ubuntu) or `brew install wrk` (macOS)";
+
+/// How much longer than its `-d` duration plus its timeout a wrk run may take (starting,
+/// connecting, writing its report) before it is stopped.
+const SLACK: Duration = Duration::from_secs(10);
 
 /// What one wrk run reported.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,73 +51,79 @@ pub struct WrkReport {
     pub output: String,
 }
 
-/// Whether `wrk` can be run here.
+/// Whether `wrk` can be run here: `wrk --version` starts and ends within 5 s.
 ///
 /// ```
 /// let _ = support::wrk::available();   // true where `apt install wrk` or `brew install wrk` ran
 /// ```
 pub fn available() -> bool {
-    Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    crate::load::run_child(
+        Command::new("wrk").arg("--version"),
+        Duration::from_secs(5),
+        "wrk",
+    )
+    .is_ok()
 }
 
 /// Runs `wrk -t1 -c{connections} -d{duration} --timeout {timeout} --latency {url}` (one thread,
 /// like [`crate::load`]'s generator) and reads its report; the timeout is rounded up to whole
-/// seconds (1 to 60), as wrk reads it. `url` must be `http://127.0.0.1:…`;
-/// `connections` 1 to 20,000; `duration` whole seconds, 1 to 60.
+/// seconds, as wrk reads it. `url` must target this machine (checked as [`crate::load`] checks
+/// its own: `http://127.0.0.1:PORT/…` or `http://[::1]:PORT/…`); `connections` 1 to
+/// [`MAX_CONNECTIONS`]; `duration` and the timeout whole seconds up to [`MAX_DURATION`]. The run
+/// is stopped (and the call fails) if it has not ended 10 s after its duration and timeout.
 pub fn run(
     url: &str,
     connections: usize,
     duration: Duration,
     timeout: Duration,
 ) -> Result<WrkReport> {
-    let loopback = url
-        .strip_prefix("http://127.0.0.1:")
-        .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_digit()));
-    if !loopback {
+    run_program(OsStr::new("wrk"), url, connections, duration, timeout)
+}
+
+/// [`run`], with `program` in place of `wrk`.
+fn run_program(
+    program: &OsStr,
+    url: &str,
+    connections: usize,
+    duration: Duration,
+    timeout: Duration,
+) -> Result<WrkReport> {
+    loadgen::check_url(url)
+        .map_err(|e| Error::InvalidInput(format!("wrk is only pointed at this machine: {e}")))?;
+    if connections == 0 || connections > MAX_CONNECTIONS {
         return Err(Error::InvalidInput(format!(
-            "wrk is only pointed at this machine (http://127.0.0.1:PORT/…), not {url:?}"
+            "wrk opens 1 to {MAX_CONNECTIONS} connections here, not {connections}"
         )));
     }
-    if connections == 0 || connections > 20_000 {
-        return Err(Error::InvalidInput(format!(
-            "wrk opens 1 to 20000 connections here, not {connections}"
-        )));
-    }
+    let longest = MAX_DURATION.as_secs();
     let secs = duration.as_secs();
-    if !(1..=60).contains(&secs) || duration.subsec_nanos() != 0 {
+    if !(1..=longest).contains(&secs) || duration.subsec_nanos() != 0 {
         return Err(Error::InvalidInput(format!(
-            "a wrk run lasts 1 to 60 whole seconds, not {duration:?}"
+            "a wrk run lasts 1 to {longest} whole seconds, not {duration:?}"
         )));
     }
     // wrk reads times in whole units ("2s"), so the timeout is rounded up to whole seconds.
     let timeout_secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
-    if !(1..=60).contains(&timeout_secs) {
+    if !(1..=longest).contains(&timeout_secs) {
         return Err(Error::InvalidInput(format!(
-            "wrk's timeout is 1 to 60 s here, not {timeout:?}"
+            "wrk's timeout is 1 to {longest} s here, not {timeout:?}"
         )));
     }
-    let out = Command::new("wrk")
-        .args([
-            "-t1".to_string(),
-            format!("-c{connections}"),
-            format!("-d{secs}s"),
-            "--timeout".to_string(),
-            format!("{timeout_secs}s"),
-            "--latency".to_string(),
-            url.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::Unavailable(format!(
-                "cannot run wrk ({e}); install it with `apt install wrk` (Debian, Ubuntu) or `brew install wrk` (macOS)"
-            ))
-        })?;
+    let mut wrk = Command::new(program);
+    wrk.args([
+        "-t1".to_string(),
+        format!("-c{connections}"),
+        format!("-d{secs}s"),
+        "--timeout".to_string(),
+        format!("{timeout_secs}s"),
+        "--latency".to_string(),
+        url.to_string(),
+    ]);
+    let limit = Duration::from_secs(secs + timeout_secs) + SLACK;
+    let out = crate::load::run_child(&mut wrk, limit, "wrk").map_err(|e| match e {
+        Error::Unavailable(why) => Error::Unavailable(format!("{why}; {INSTALL}")),
+        other => other,
+    })?;
     let output = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         return Err(Error::System(format!(
@@ -116,6 +133,54 @@ pub fn run(
         )));
     }
     parse(&output, connections)
+}
+
+/// wrk's figures beside the load generator's, one row each: req/s, p50, p90, p99, late (wrk:
+/// timed out) and errors.
+///
+/// ```
+/// let ours = support::load::LoadReport { connections: 10, per_second: 9.5, ..Default::default() };
+/// let wrk = support::wrk::WrkReport { connections: 10, requests: 40, per_second: 9.0, p50: 1.0,
+///     p75: 1.0, p90: 1.1, p99: 1.2, timeouts: 0, errors: 0, non_2xx: 0, output: String::new() };
+/// let table = support::wrk::compare_table(&wrk, &ours);
+/// assert!(table.to_text().contains("wrk -t1 -c10"));
+/// ```
+pub fn compare_table(wrk: &WrkReport, ours: &LoadReport) -> Table {
+    let mut table = Table::new([
+        "generator",
+        "req/s",
+        "p50",
+        "p90",
+        "p99",
+        "late or timed out",
+        "errors",
+    ]);
+    let seconds = |s: f64| format!("{s:.3} s");
+    let rows = [
+        [
+            format!("wrk -t1 -c{}", wrk.connections),
+            format!("{:.1}", wrk.per_second),
+            seconds(wrk.p50),
+            seconds(wrk.p90),
+            seconds(wrk.p99),
+            wrk.timeouts.to_string(),
+            wrk.errors.to_string(),
+        ],
+        [
+            format!("support::load, {} connections", ours.connections),
+            format!("{:.1}", ours.per_second),
+            ours.show(0.5),
+            ours.show(0.9),
+            ours.show(0.99),
+            ours.timeouts.to_string(),
+            ours.errors.to_string(),
+        ],
+    ];
+    for row in rows {
+        // As many cells as columns: cannot fail.
+        let _ = table.push_row(row);
+    }
+    table
 }
 
 /// Reads wrk's text report.
@@ -241,11 +306,57 @@ Transfer/sec:    713.10KB
         assert_eq!(seconds("fast"), None);
     }
 
+    /// Issue 25: wrk ran with no deadline. A `wrk` that never ends (a stand-in: a script that
+    /// sleeps) is now stopped at the run's deadline and reaped, and the call fails.
+    #[test]
+    fn a_wrk_that_hangs_is_stopped_at_its_deadline() {
+        let _processes = crate::process_test_lock();
+        let dir = std::env::temp_dir().join(format!("fake-wrk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fake = dir.join("wrk");
+        std::fs::write(&fake, "#!/bin/sh\nexec sleep 60\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let before = crate::process::child_processes().ok();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let second = Duration::from_secs(1);
+        let program = fake.clone().into_os_string();
+        std::thread::spawn(move || {
+            let _ = tx.send(run_program(
+                &program,
+                "http://127.0.0.1:9/",
+                1,
+                second,
+                second,
+            ));
+        });
+        let outcome = rx.recv_timeout(Duration::from_secs(20));
+        let _ = std::fs::remove_dir_all(&dir);
+        let outcome = outcome.expect("wrk::run still waiting after 20 s: it has no deadline");
+        let err = outcome.unwrap_err();
+        assert!(
+            err.to_string().contains("wrk did not finish within 12.0 s"),
+            "{err}"
+        );
+        assert_eq!(
+            crate::process::child_processes().ok(),
+            before,
+            "wrk was left running"
+        );
+    }
+
     #[test]
     fn bad_arguments_are_refused_before_running() {
         let second = Duration::from_secs(1);
         assert!(matches!(
             run("http://example.com/", 1, second, second),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            run("http://127.0.0.1:1/", MAX_CONNECTIONS + 1, second, second),
             Err(Error::InvalidInput(_))
         ));
         assert!(matches!(

@@ -23,6 +23,26 @@ where
             "the trace has no samples: run the work for at least one sampling interval".into(),
         ));
     }
+    if let Some((core, samples)) = trace
+        .per_core
+        .iter()
+        .enumerate()
+        .find(|(_, samples)| samples.len() != trace.times.len())
+    {
+        return Err(Error::InvalidInput(format!(
+            "core {core} has {} samples for {} sampling times: every core needs one per time",
+            samples.len(),
+            trace.times.len()
+        )));
+    }
+    if trace
+        .times
+        .iter()
+        .chain(trace.per_core.iter().flatten())
+        .any(|x| !x.is_finite())
+    {
+        return Err(Error::NotFinite("a time or utilisation of the trace"));
+    }
     let end = trace.times.last().copied().unwrap_or(1.0).max(1e-3);
     area.fill(&WHITE)?;
     // The legend sits above the 100% line, in room of its own, so it hides no core's line (an
@@ -94,6 +114,8 @@ where
 ///     share: None,
 /// };
 /// assert!(cpu_chart("One busy core", &trace)?.svg().contains("core 1"));
+/// let ragged = CpuTrace { per_core: vec![vec![100.0], vec![3.0, 1.0]], ..trace };
+/// assert!(cpu_chart("Ragged", &ragged).is_err());
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn cpu_chart(title: &str, trace: &CpuTrace) -> Result<Figure> {

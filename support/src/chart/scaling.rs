@@ -7,8 +7,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// Draws each series as a line with markers, both axes on a log scale, labelled `x_desc` and
-/// `y_desc`. Series whose name starts with `"bound"` are drawn as thin lines
-/// without markers (a limit to compare against, not a measurement).
+/// `y_desc`. Series whose name starts with `"bound"` are drawn as dashed lines without markers
+/// (a limit to compare against, not a measurement); give them after the measured series, so
+/// that they are drawn on top.
 pub fn draw_scaling<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -45,10 +46,14 @@ where
     for (i, s) in series.iter().enumerate() {
         let c = colour(i);
         if s.name.starts_with("bound") {
+            // Dashed, so that a measured line lying on the bound leaves it visible.
+            let style = c.stroke_width(2);
             chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(1)))?
+                .draw_series(DashedLineSeries::new(s.points.iter().copied(), 7, 5, style))?
                 .label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], c.stroke_width(1)));
+                .legend(move |(x, y)| {
+                    plotters::element::DashedPathElement::new([(x, y), (x + 16, y)], 5, 3, style)
+                });
         } else {
             chart.draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?;
             chart

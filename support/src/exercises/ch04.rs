@@ -5,12 +5,17 @@
 //! which accounts are held. So the checker can say *why* a transfer is unsafe (locks taken out
 //! of order, a write made without holding both accounts, the same lock taken twice) instead of
 //! hanging the kernel in a deadlock: a lock that cannot be had within a second panics instead.
+//!
+//! Exercise 04.3 races threads on one atomic account kept near $0, every operation on it
+//! letting another thread run first, and checks that no dollar is paid out twice and that the
+//! balance never goes below zero.
 
 use super::{Check, attempt, judge};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -337,6 +342,175 @@ pub fn check_read_balances(read_balances: impl Fn(&Mutex<Vec<i64>>) -> (Vec<i64>
     judge("04.2 Reading through a poisoned lock", SOLUTIONS, result)
 }
 
+/// The account of exercise 04.3: an [`AtomicI64`] whose operations each let another thread run
+/// first, as a busy machine may at any moment, so that a gap between two of them shows every
+/// time instead of once in a while.
+///
+/// ```
+/// use std::sync::atomic::Ordering::SeqCst;
+/// let account = support::exercises::ch04::Account::new(100);
+/// assert_eq!(account.compare_exchange_weak(100, 70, SeqCst, SeqCst).map_err(|_| ()), Ok(100));
+/// assert_eq!(account.load(SeqCst), 70);
+/// ```
+#[derive(Debug, Default)]
+pub struct Account(AtomicI64);
+
+impl Account {
+    /// An account holding `balance`.
+    pub fn new(balance: i64) -> Account {
+        Account(AtomicI64::new(balance))
+    }
+
+    /// [`AtomicI64::load`].
+    pub fn load(&self, order: Ordering) -> i64 {
+        thread::yield_now();
+        self.0.load(order)
+    }
+
+    /// [`AtomicI64::store`].
+    pub fn store(&self, balance: i64, order: Ordering) {
+        thread::yield_now();
+        self.0.store(balance, order)
+    }
+
+    /// [`AtomicI64::fetch_add`].
+    pub fn fetch_add(&self, amount: i64, order: Ordering) -> i64 {
+        thread::yield_now();
+        self.0.fetch_add(amount, order)
+    }
+
+    /// [`AtomicI64::fetch_sub`].
+    pub fn fetch_sub(&self, amount: i64, order: Ordering) -> i64 {
+        thread::yield_now();
+        self.0.fetch_sub(amount, order)
+    }
+
+    /// [`AtomicI64::compare_exchange`].
+    pub fn compare_exchange(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> std::result::Result<i64, i64> {
+        thread::yield_now();
+        self.0.compare_exchange(current, new, success, failure)
+    }
+
+    /// [`AtomicI64::compare_exchange_weak`].
+    pub fn compare_exchange_weak(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> std::result::Result<i64, i64> {
+        thread::yield_now();
+        self.0.compare_exchange_weak(current, new, success, failure)
+    }
+}
+
+/// Dollars exercise 04.3's checker pays in, a dollar at a time, while four threads withdraw.
+const DEPOSITS: i64 = 10_000;
+
+/// Exercise 04.3: checks `withdraw(account, amount)`, which must take `amount` from `account`
+/// and return `true` if the account holds at least that much, or leave it alone and return
+/// `false`, in one atomic step. First a few single withdrawals, then four threads that each
+/// try to withdraw $1 to $4 five thousand times while two others pay in $10,000 a dollar at a
+/// time: the withdrawals that returned `true` must add up to exactly what was paid in less what
+/// is left, and the balance must never fall below $0.
+///
+/// ```
+/// let check = support::exercises::ch04::check_withdraw(support::solutions::ch04::withdraw);
+/// assert!(check.passed());
+/// ```
+pub fn check_withdraw(withdraw: impl Fn(&Account, i64) -> bool + Sync) -> Check {
+    let result = attempt(|| {
+        let account = Account::new(100);
+        for (amount, paid, after) in [
+            (30, true, 70),
+            (80, false, 70),
+            (70, true, 0),
+            (1, false, 0),
+        ] {
+            let before = account.0.load(Ordering::SeqCst);
+            let got = withdraw(&account, amount);
+            let now = account.0.load(Ordering::SeqCst);
+            if got != paid || now != after {
+                return Err(format!(
+                    "withdraw(${amount}) from ${before} returned {got} and left ${now}; expected \
+                     {paid} and ${after}"
+                ));
+            }
+        }
+        // Two threads pay in $10,000, a dollar at a time, while four threads try to withdraw
+        // $1 to $4 five thousand times each: the balance stays near $0, where a check made
+        // apart from its debit lets two withdrawals through where one fits. A deposit that
+        // finds the balance below zero notes it.
+        let account = Account::new(0);
+        let lowest = AtomicI64::new(0);
+        let paid: Vec<std::result::Result<i64, String>> = thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..DEPOSITS / 2 {
+                        thread::yield_now();
+                        let before = account.0.fetch_add(1, Ordering::SeqCst);
+                        lowest.fetch_min(before, Ordering::SeqCst);
+                    }
+                });
+            }
+            let handles: Vec<_> = (0..4u64)
+                .map(|t| {
+                    let (account, withdraw) = (&account, &withdraw);
+                    s.spawn(move || {
+                        super::quiet_thread(); // a panic in the learner's code is reported, not printed
+                        let mut rng = StdRng::seed_from_u64(t);
+                        (0..5_000)
+                            .map(|_| rng.random_range(1..=4))
+                            .filter(|&amount| withdraw(account, amount))
+                            .sum::<i64>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .map_err(|panic| super::panic_message(panic.as_ref()))
+                })
+                .collect()
+        });
+        let mut total = 0;
+        for p in paid {
+            total += p?;
+        }
+        let (end, lowest) = (account.0.into_inner(), lowest.into_inner());
+        if lowest.min(end) < 0 {
+            return Err(format!(
+                "with four threads withdrawing at once the balance fell to ${}: two of them saw \
+                 enough money and both took it (check and debit in one atomic step)",
+                lowest.min(end)
+            ));
+        }
+        if DEPOSITS - end != total {
+            return Err(format!(
+                "${DEPOSITS} was paid in and ${end} is left, but the withdrawals that returned \
+                 true took ${total}: an update was overwritten (use compare_exchange, not load \
+                 then store)"
+            ));
+        }
+        Ok(format!(
+            "4 single withdrawals, then 4 threads × 5,000 withdrawals while 2 threads pay in \
+             ${DEPOSITS}: every dollar paid out once, never below $0"
+        ))
+    });
+    judge(
+        "04.3 Check and debit with compare_exchange",
+        SOLUTIONS,
+        result,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Outcome;
@@ -458,6 +632,45 @@ mod tests {
             "{}",
             check.to_text()
         );
+    }
+
+    #[test]
+    fn withdrawals_are_checked() {
+        assert_eq!(
+            check_withdraw(|_, _| todo!()).outcome,
+            Outcome::NotAttempted
+        );
+        let check = check_withdraw(reference::withdraw);
+        assert!(check.passed(), "{}", check.to_text());
+        // Check, then act: overdrawn.
+        let check = check_withdraw(|account, amount| {
+            if account.load(Ordering::SeqCst) < amount {
+                return false;
+            }
+            account.fetch_sub(amount, Ordering::SeqCst);
+            true
+        });
+        assert!(
+            matches!(&check.outcome, Outcome::Wrong(why) if why.contains("below") || why.contains("both took it")),
+            "{}",
+            check.to_text()
+        );
+        // Read, then write back: updates lost.
+        let check = check_withdraw(|account, amount| {
+            let balance = account.load(Ordering::SeqCst);
+            if balance < amount {
+                return false;
+            }
+            account.store(balance - amount, Ordering::SeqCst);
+            true
+        });
+        assert!(
+            matches!(&check.outcome, Outcome::Wrong(why) if why.contains("overwritten") || why.contains("both took it")),
+            "{}",
+            check.to_text()
+        );
+        // Refusing everything is wrong on the single withdrawals.
+        assert!(!check_withdraw(|_, _| false).passed());
     }
 
     #[test]

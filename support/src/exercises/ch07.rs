@@ -3,6 +3,7 @@
 //! jobs that report what became of them.
 
 use super::{Check, attempt, judge};
+use crate::error::BoxError;
 use crate::internet::FakeInternet;
 use crate::rt::block_on;
 use std::future::Future;
@@ -29,7 +30,7 @@ pub fn page_length(url: &str) -> usize {
 
 /// Exercise 07.1: checks `lengths_off_the_loop(urls)`, which must return the length of every
 /// page (as [`page_length`] finds it), in order, fetching them all at once without blocking
-/// the event loop. Six pages take 200 ms each; a heartbeat task on the same single-threaded
+/// the event loop; an error it returns (a task that panicked) is reported as wrong. Six pages take 200 ms each; a heartbeat task on the same single-threaded
 /// loop ticks every 5 ms, and no gap between its ticks may pass 60 ms. The whole call must take
 /// less than two pages' time.
 ///
@@ -41,7 +42,7 @@ pub fn page_length(url: &str) -> usize {
 pub fn check_lengths_off_the_loop<F, Fut>(lengths_off_the_loop: F) -> Check
 where
     F: Fn(Vec<String>) -> Fut,
-    Fut: Future<Output = Vec<usize>>,
+    Fut: Future<Output = Result<Vec<usize>, BoxError>>,
 {
     let latency = Duration::from_millis(200);
     let result = attempt(|| {
@@ -82,6 +83,7 @@ where
         })
         .map_err(|e| e.to_string())?;
         let took = started.elapsed();
+        let lengths = lengths.map_err(|e| format!("lengths_off_the_loop failed: {e}"))?;
         if lengths != expected {
             return Err(format!("got lengths {lengths:?}, expected {expected:?}"));
         }
@@ -260,7 +262,7 @@ mod tests {
     #[test]
     fn blocking_the_loop_is_caught() {
         let blocking = |urls: Vec<String>| async move {
-            urls.iter().map(|u| page_length(u)).collect::<Vec<_>>()
+            Ok(urls.iter().map(|u| page_length(u)).collect::<Vec<_>>())
         };
         let check = check_lengths_off_the_loop(blocking);
         assert!(
@@ -274,14 +276,26 @@ mod tests {
         let in_turn = |urls: Vec<String>| async move {
             let mut lengths = Vec::new();
             for url in urls {
-                let length = tokio::task::spawn_blocking(move || page_length(&url)).await;
-                lengths.push(length.unwrap_or(0));
+                lengths.push(tokio::task::spawn_blocking(move || page_length(&url)).await?);
             }
-            lengths
+            Ok(lengths)
         };
         let check = check_lengths_off_the_loop(in_turn);
         assert!(
             matches!(&check.outcome, Outcome::Wrong(why) if why.contains("before awaiting")),
+            "{check:?}"
+        );
+    }
+
+    #[test]
+    fn an_error_is_reported() {
+        let failing = |_urls: Vec<String>| async move {
+            let task = tokio::task::spawn_blocking(|| -> usize { panic!("a fetch went wrong") });
+            Ok(vec![task.await?])
+        };
+        let check = check_lengths_off_the_loop(failing);
+        assert!(
+            matches!(&check.outcome, Outcome::Wrong(why) if why.contains("failed")),
             "{check:?}"
         );
     }

@@ -1,7 +1,8 @@
 //! Solutions to the exercises of chapter 04, "Thread safety".
 
-use crate::exercises::ch04::Vault;
+use crate::exercises::ch04::{Account, Vault};
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 // ANCHOR: transfer
 /// Exercise 04.1: moves `amount` from `from` to `to` if `from` has enough, holding both
@@ -41,3 +42,28 @@ pub fn read_balances(bank: &Mutex<Vec<i64>>) -> (Vec<i64>, bool) {
     }
 }
 // ANCHOR_END: read_balances
+
+// ANCHOR: withdraw
+/// Exercise 04.3: takes `amount` from `account` if it holds that much, in one atomic step.
+/// `compare_exchange_weak` stores the new balance only if the account still holds the balance
+/// the check was made on; if another thread changed it meanwhile, it hands back the balance it
+/// found, and the check is made again on that. (This loop is what `fetch_update` runs; the
+/// same code works on an `AtomicI64`.)
+pub fn withdraw(account: &Account, amount: i64) -> bool {
+    let mut balance = account.load(Ordering::SeqCst);
+    loop {
+        if balance < amount {
+            return false;
+        }
+        match account.compare_exchange_weak(
+            balance,
+            balance - amount,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(_) => return true,
+            Err(now) => balance = now,
+        }
+    }
+}
+// ANCHOR_END: withdraw

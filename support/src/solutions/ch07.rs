@@ -1,5 +1,6 @@
 //! Solutions to the exercises of chapter 07, "extending async patterns".
 
+use crate::error::BoxError;
 use crate::exercises::ch07::{Job, page_length};
 use tokio::task::JoinSet;
 
@@ -7,17 +8,17 @@ use tokio::task::JoinSet;
 /// Exercise 07.1: the lengths of `urls` (in the order given), each fetched with the *blocking*
 /// [`page_length`], all at once, without ever blocking the event loop. Every call goes to
 /// tokio's blocking-thread pool with `spawn_blocking`; all are started before any is awaited.
-/// A page whose task failed counts as 0, like one that could not be fetched.
-pub async fn lengths_off_the_loop(urls: Vec<String>) -> Vec<usize> {
+/// A task that panicked is an error (its `JoinError`), not a length of 0.
+pub async fn lengths_off_the_loop(urls: Vec<String>) -> Result<Vec<usize>, BoxError> {
     let tasks: Vec<_> = urls
         .into_iter()
         .map(|url| tokio::task::spawn_blocking(move || page_length(&url)))
         .collect();
     let mut lengths = Vec::with_capacity(tasks.len());
     for task in tasks {
-        lengths.push(task.await.unwrap_or(0));
+        lengths.push(task.await?);
     }
-    lengths
+    Ok(lengths)
 }
 // ANCHOR_END: lengths_off_the_loop
 

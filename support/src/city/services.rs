@@ -1,170 +1,17 @@
-//! The pieces of chapter 08's city API (the course's `cityscape_api`): the services it calls,
-//! the checks on what a client sends, the errors it answers with, and a server that runs any
-//! axum app on loopback. The handlers themselves are written in the notebook, twice: once
-//! awaiting the services (the Quart model) and once blocking on them (the Flask model).
-//!
-//! The services ([`Services`]) run in one of two modes, as the course's did:
-//!
-//! - **over HTTP** ([`Services::new`]): each call is a request to the fake internet's
-//!   location, sun or weather endpoint ([`crate::internet`]), which answers after a latency
-//!   drawn from the course's measured ones;
-//! - **cached** ([`Services::cached`]), the course's load-tested configuration: no request at
-//!   all; each call waits in-process for a latency drawn from the same lists (an async sleep,
-//!   or a blocking one for the `_blocking` flavour) and answers from the same data the fake
-//!   internet serves. No socket is opened, so a load test measures the app, not the fake
-//!   internet.
-//!
-//! ```
-//! use support::city::{Services, check_place};
-//! let internet = support::internet::FakeInternet::builder().service_latency_scale(0.01).start()?;
-//! let services = Services::new(&internet)?;
-//! check_place("97227", "us")?;
-//! let place = services.location_blocking("97227", "us")?;
-//! assert_eq!(place.latitude, 45.50655);
-//! let sun = services.sun_for_today_blocking(&place)?;
-//! assert_eq!(sun.sunrise, "06:04:09 AM");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! The same lookups in cached mode, a hundred times faster than the course's waits:
-//!
-//! ```
-//! use support::city::Services;
-//! let services = Services::cached_with_scale(0.01)?;
-//! assert!(services.is_cached());
-//! let place = services.location_blocking("97227", "us")?;
-//! assert_eq!(place.latitude, 45.50655);
-//! assert_eq!(services.sun_for_today_blocking(&place)?.sunrise, "06:04:09 AM");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The three services the city API calls, in both flavours and both modes.
 
-use crate::error::{Error, Result};
-use crate::internet::{FakeInternet, LOCATION_LATENCIES, SUN_LATENCIES, WEATHER_LATENCIES};
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use super::CityError;
+use crate::city_data::{
+    DEFAULT_SEED, LOCATION_LATENCIES, Location, Place, SUN_LATENCIES, SunTimes, WEATHER_LATENCIES,
+    draw_latency, location_answer, sun_answer, weather_answer,
+};
+use crate::error::Error;
+use crate::internet::FakeInternet;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// The longest zip code the API accepts (the longest in use are 10 characters).
-pub const MAX_ZIP_LEN: usize = 10;
-
-/// Why the API turned a request down; each becomes a 4xx or 5xx answer with a JSON body
-/// `{"error": "…"}` that says what was wrong.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CityError {
-    /// The zip code or country code is malformed or too long: `400 Bad Request`.
-    BadRequest(String),
-    /// No such place: `404 Not Found`.
-    NotFound(String),
-    /// A service the API depends on failed: `502 Bad Gateway`.
-    Upstream(String),
-}
-
-impl CityError {
-    /// The HTTP status this error is answered with.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            CityError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            CityError::NotFound(_) => StatusCode::NOT_FOUND,
-            CityError::Upstream(_) => StatusCode::BAD_GATEWAY,
-        }
-    }
-
-    /// The message sent to the client.
-    pub fn message(&self) -> &str {
-        match self {
-            CityError::BadRequest(m) | CityError::NotFound(m) | CityError::Upstream(m) => m,
-        }
-    }
-}
-
-impl std::fmt::Display for CityError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.message(), self.status())
-    }
-}
-
-impl std::error::Error for CityError {}
-
-impl IntoResponse for CityError {
-    fn into_response(self) -> Response {
-        (
-            self.status(),
-            Json(serde_json::json!({ "error": self.message() })),
-        )
-            .into_response()
-    }
-}
-
-/// Checks a zip code and a country code before any service is called: the zip code must be 1
-/// to [`MAX_ZIP_LEN`] letters or digits, the country code two letters.
-///
-/// ```
-/// use support::city::{check_place, CityError};
-/// assert!(check_place("97227", "us").is_ok());
-/// assert!(matches!(check_place("97227", "usa"), Err(CityError::BadRequest(_))));
-/// assert!(matches!(check_place(&"9".repeat(500), "us"), Err(CityError::BadRequest(_))));
-/// ```
-pub fn check_place(zip: &str, country: &str) -> std::result::Result<(), CityError> {
-    if zip.chars().count() > MAX_ZIP_LEN {
-        return Err(CityError::BadRequest(format!(
-            "a zip code has at most {MAX_ZIP_LEN} characters; this one has {}",
-            zip.chars().count()
-        )));
-    }
-    if zip.is_empty() || !zip.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(CityError::BadRequest(format!(
-            "a zip code is letters and digits, like 97227; got {zip:?}"
-        )));
-    }
-    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(CityError::BadRequest(format!(
-            "a country is a two-letter code, like us; got {:?}",
-            country.chars().take(20).collect::<String>()
-        )));
-    }
-    Ok(())
-}
-
-/// Where a place is.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Location {
-    /// Degrees north.
-    pub latitude: f64,
-    /// Degrees east.
-    pub longitude: f64,
-}
-
-/// Today's sun times at a place, as the sun service gives them (UTC, "h:mm:ss AM").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SunTimes {
-    /// Sunrise.
-    pub sunrise: String,
-    /// Sunset.
-    pub sunset: String,
-    /// The sun at its highest.
-    pub solar_noon: String,
-    /// Sunrise to sunset, "hh:mm:ss".
-    pub day_length: String,
-    /// Civil twilight begins.
-    pub civil_twilight_begin: String,
-    /// Civil twilight ends.
-    pub civil_twilight_end: String,
-    /// Nautical twilight begins.
-    pub nautical_twilight_begin: String,
-    /// Nautical twilight ends.
-    pub nautical_twilight_end: String,
-    /// Astronomical twilight begins.
-    pub astronomical_twilight_begin: String,
-    /// Astronomical twilight ends.
-    pub astronomical_twilight_end: String,
-}
 
 /// The current weather at a place, in the API's own shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -250,9 +97,14 @@ fn weather_of(city: &str, description: &str, kelvin: f64, humidity: u32) -> Weat
     }
 }
 
+/// [`weather_of`] a place the weather service knows.
+fn weather_at(place: &Place) -> Weather {
+    weather_of(place.city, place.description, place.kelvin, place.humidity)
+}
+
 impl Services {
     /// Services found on `internet`, called over HTTP.
-    pub fn new(internet: &FakeInternet) -> Result<Self> {
+    pub fn new(internet: &FakeInternet) -> crate::Result<Self> {
         let client = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(30))
@@ -281,9 +133,7 @@ impl Services {
         Services {
             mode: Mode::Cached {
                 scale: 1.0,
-                rng: Arc::new(Mutex::new(StdRng::seed_from_u64(
-                    crate::internet::DEFAULT_SEED,
-                ))),
+                rng: Arc::new(Mutex::new(StdRng::seed_from_u64(DEFAULT_SEED))),
             },
         }
     }
@@ -295,7 +145,7 @@ impl Services {
     /// assert!(support::city::Services::cached_with_scale(0.1).is_ok());
     /// assert!(support::city::Services::cached_with_scale(0.0).is_err());
     /// ```
-    pub fn cached_with_scale(scale: f64) -> Result<Services> {
+    pub fn cached_with_scale(scale: f64) -> crate::Result<Services> {
         if !scale.is_finite() || scale <= 0.0 || scale > 10.0 {
             return Err(Error::InvalidInput(format!(
                 "the cached services' latency scale must be more than 0 and at most 10, not \
@@ -332,7 +182,7 @@ impl Services {
     /// Cached mode: one wait drawn from `choices`, scaled (zero over HTTP).
     fn draw(&self, choices: &[f64]) -> Duration {
         match &self.mode {
-            Mode::Cached { scale, rng } => crate::internet::draw_latency(rng, choices, *scale),
+            Mode::Cached { scale, rng } => draw_latency(rng, choices, *scale),
             Mode::Http { .. } => Duration::ZERO,
         }
     }
@@ -361,7 +211,7 @@ impl Services {
         format!("{}/owm/data/2.5/weather?zip={zip},{country}", self.base())
     }
 
-    async fn get(&self, what: &str, url: &str) -> std::result::Result<(u16, String), CityError> {
+    async fn get(&self, what: &str, url: &str) -> Result<(u16, String), CityError> {
         let Mode::Http { client, .. } = &self.mode else {
             return Err(upstream(what, "the cached services make no HTTP requests"));
         };
@@ -375,44 +225,33 @@ impl Services {
         Ok((status, body))
     }
 
-    fn get_blocking(what: &str, url: &str) -> std::result::Result<(u16, String), CityError> {
+    fn get_blocking(what: &str, url: &str) -> Result<(u16, String), CityError> {
         crate::titles::fetch_with_status(url).map_err(|e| upstream(what, e))
     }
 
     /// Cached mode: the location service's answer (after the wait).
-    fn cached_location(zip: &str, country: &str) -> std::result::Result<Location, CityError> {
-        match crate::internet::location_answer(&format!("{zip}+{country}")) {
-            (_, Some(place)) => Ok(Location {
-                latitude: place.2,
-                longitude: place.3,
-            }),
+    fn cached_location(zip: &str, country: &str) -> Result<Location, CityError> {
+        match location_answer(&format!("{zip}+{country}")) {
+            (_, Some(place)) => Ok(place.location),
             (_, None) => Err(location_not_found(zip, country)),
         }
     }
 
     /// Cached mode: the sun service's answer (after the wait).
-    fn cached_sun(at: &Location) -> std::result::Result<SunTimes, CityError> {
-        crate::internet::sun_answer(at.latitude, at.longitude)
-            .ok_or_else(|| upstream("sun", "it answered 400"))
+    fn cached_sun(at: &Location) -> Result<SunTimes, CityError> {
+        sun_answer(*at).ok_or_else(|| upstream("sun", "it answered 400"))
     }
 
     /// Cached mode: the weather service's answer (after the wait).
-    fn cached_weather(zip: &str, country: &str) -> std::result::Result<Weather, CityError> {
-        match crate::internet::weather_answer(&format!("{zip},{country}")) {
-            Some(&(_, _, _, _, city, description, kelvin, humidity)) => {
-                Ok(weather_of(city, description, kelvin, humidity))
-            }
-            None => Err(weather_not_found(zip, country)),
-        }
+    fn cached_weather(zip: &str, country: &str) -> Result<Weather, CityError> {
+        weather_answer(&format!("{zip},{country}"))
+            .map(weather_at)
+            .ok_or_else(|| weather_not_found(zip, country))
     }
 
     /// Where `zip` in `country` is (the course's `location_service.get_lat_long`).
     /// `NotFound` for a place the service does not know.
-    pub async fn location(
-        &self,
-        zip: &str,
-        country: &str,
-    ) -> std::result::Result<Location, CityError> {
+    pub async fn location(&self, zip: &str, country: &str) -> Result<Location, CityError> {
         if self.is_cached() {
             tokio::time::sleep(self.draw(&LOCATION_LATENCIES)).await;
             return Self::cached_location(zip, country);
@@ -424,11 +263,7 @@ impl Services {
     }
 
     /// [`Services::location`], blocking the calling thread.
-    pub fn location_blocking(
-        &self,
-        zip: &str,
-        country: &str,
-    ) -> std::result::Result<Location, CityError> {
+    pub fn location_blocking(&self, zip: &str, country: &str) -> Result<Location, CityError> {
         if self.is_cached() {
             std::thread::sleep(self.draw(&LOCATION_LATENCIES));
             return Self::cached_location(zip, country);
@@ -438,7 +273,7 @@ impl Services {
     }
 
     /// Today's sun times at `at` (the course's `sun_service.for_today`).
-    pub async fn sun_for_today(&self, at: &Location) -> std::result::Result<SunTimes, CityError> {
+    pub async fn sun_for_today(&self, at: &Location) -> Result<SunTimes, CityError> {
         if self.is_cached() {
             tokio::time::sleep(self.draw(&SUN_LATENCIES)).await;
             return Self::cached_sun(at);
@@ -448,10 +283,7 @@ impl Services {
     }
 
     /// [`Services::sun_for_today`], blocking the calling thread.
-    pub fn sun_for_today_blocking(
-        &self,
-        at: &Location,
-    ) -> std::result::Result<SunTimes, CityError> {
+    pub fn sun_for_today_blocking(&self, at: &Location) -> Result<SunTimes, CityError> {
         if self.is_cached() {
             std::thread::sleep(self.draw(&SUN_LATENCIES));
             return Self::cached_sun(at);
@@ -460,11 +292,7 @@ impl Services {
     }
 
     /// The current weather at `zip` in `country` (the course's `weather_service.get_current`).
-    pub async fn weather(
-        &self,
-        zip: &str,
-        country: &str,
-    ) -> std::result::Result<Weather, CityError> {
+    pub async fn weather(&self, zip: &str, country: &str) -> Result<Weather, CityError> {
         if self.is_cached() {
             tokio::time::sleep(self.draw(&WEATHER_LATENCIES)).await;
             return Self::cached_weather(zip, country);
@@ -474,11 +302,7 @@ impl Services {
     }
 
     /// [`Services::weather`], blocking the calling thread.
-    pub fn weather_blocking(
-        &self,
-        zip: &str,
-        country: &str,
-    ) -> std::result::Result<Weather, CityError> {
+    pub fn weather_blocking(&self, zip: &str, country: &str) -> Result<Weather, CityError> {
         if self.is_cached() {
             std::thread::sleep(self.draw(&WEATHER_LATENCIES));
             return Self::cached_weather(zip, country);
@@ -492,7 +316,7 @@ fn read_location(
     zip: &str,
     country: &str,
     (status, body): (u16, String),
-) -> std::result::Result<Location, CityError> {
+) -> Result<Location, CityError> {
     if status != 200 {
         return Err(upstream("location", format!("it answered {status}")));
     }
@@ -509,7 +333,7 @@ fn read_location(
     serde_json::from_value(found).map_err(|e| upstream("location", e))
 }
 
-fn read_sun((status, body): (u16, String)) -> std::result::Result<SunTimes, CityError> {
+fn read_sun((status, body): (u16, String)) -> Result<SunTimes, CityError> {
     if status != 200 {
         return Err(upstream("sun", format!("it answered {status}")));
     }
@@ -522,7 +346,7 @@ fn read_weather(
     zip: &str,
     country: &str,
     (status, body): (u16, String),
-) -> std::result::Result<Weather, CityError> {
+) -> Result<Weather, CityError> {
     match status {
         200 => {}
         404 => return Err(weather_not_found(zip, country)),
@@ -542,114 +366,11 @@ fn read_weather(
     ))
 }
 
-/// An axum app served on `127.0.0.1` (a free port) by a runtime of its own, with a given
-/// number of worker threads, on a thread of its own. Stopping it (or dropping it) closes the
-/// listener, drops every connection and joins the runtime's threads, so nothing is left
-/// running; a worker stuck in a blocking call is waited for up to 10 s.
-///
-/// ```
-/// use support::axum::{Router, routing::get};
-/// let app = Router::new().route("/", get(|| async { "hello" }));
-/// let server = support::city::AppServer::start(app, 1)?;
-/// assert_eq!(support::titles::fetch(&server.url("/"))?, "hello");
-/// server.stop()?;
-/// assert!(support::city::AppServer::start(Router::new(), 0).is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct AppServer {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Result<()>>>,
-}
-
-impl AppServer {
-    /// Starts serving `app` with `workers` worker threads (at least 1).
-    pub fn start(app: axum::Router, workers: usize) -> Result<AppServer> {
-        let workers = crate::error::workers(workers)?;
-        let (listener, addr) = crate::internet::listen_on_loopback(0, "the app server")?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .thread_name("app-server")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::System(format!("could not build the server's runtime: {e}")))?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("app-server-main".into())
-            .spawn(move || {
-                let outcome = runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| {
-                        Error::System(format!("could not register the socket: {e}"))
-                    })?;
-                    tokio::select! {
-                        served = axum::serve(listener, app).into_future() => served
-                            .map_err(|e| Error::System(format!("the app server stopped: {e}"))),
-                        _ = stopped => Ok(()),
-                    }
-                });
-                runtime.shutdown_timeout(Duration::from_secs(10));
-                outcome
-            })
-            .map_err(|e| Error::System(format!("could not start the server thread: {e}")))?;
-        Ok(AppServer {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-
-    /// The address it listens on (always `127.0.0.1`).
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:{port}{path}`.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Stops the server and joins its threads.
-    pub fn stop(mut self) -> Result<()> {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        crate::internet::join_server(self.thread.take(), "the app server")
-    }
-}
-
-impl Drop for AppServer {
-    fn drop(&mut self) {
-        let _ = self.shutdown();
-    }
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use axum::extract::{Path, State};
-    use axum::routing::get;
-
-    /// The async sun handler, as chapter 08 writes it (also served by `load`'s benchmark).
-    pub(crate) async fn sun(
-        State(services): State<Services>,
-        Path((zip, country)): Path<(String, String)>,
-    ) -> std::result::Result<Json<SunTimes>, CityError> {
-        check_place(&zip, &country)?;
-        let at = services.location(&zip, &country).await?;
-        Ok(Json(services.sun_for_today(&at).await?))
-    }
-
-    async fn weather(
-        State(services): State<Services>,
-        Path((zip, country)): Path<(String, String)>,
-    ) -> std::result::Result<Json<Weather>, CityError> {
-        check_place(&zip, &country)?;
-        Ok(Json(services.weather(&zip, &country).await?))
-    }
+    use crate::city::test_app;
+    use crate::server::AppServer;
 
     fn quick() -> FakeInternet {
         FakeInternet::builder()
@@ -662,11 +383,7 @@ pub(crate) mod tests {
     fn the_app_answers_good_and_bad_requests() {
         let internet = quick();
         let services = Services::new(&internet).unwrap();
-        let app = axum::Router::new()
-            .route("/api/sun/{zip}/{country}", get(sun))
-            .route("/api/weather/{zip}/{country}", get(weather))
-            .with_state(services);
-        let server = AppServer::start(app, 2).unwrap();
+        let server = AppServer::start(test_app(services), 2).unwrap();
         let get = |path: &str| crate::titles::fetch_with_status(&server.url(path)).unwrap();
         let (status, body) = get("/api/sun/97227/us");
         assert_eq!(status, 200, "{body}");
@@ -718,7 +435,7 @@ pub(crate) mod tests {
         let services = Services::new(&internet).unwrap();
         drop(internet);
         let err = services.location_blocking("97227", "us").unwrap_err();
-        assert_eq!(err.status(), StatusCode::BAD_GATEWAY);
+        assert!(matches!(err, CityError::Upstream(_)), "{err:?}");
         assert!(err.to_string().contains("location service failed"), "{err}");
     }
 
@@ -811,7 +528,6 @@ pub(crate) mod tests {
 
     #[test]
     fn cached_waits_are_drawn_from_the_course_lists() {
-        use crate::internet::{LOCATION_LATENCIES, SUN_LATENCIES};
         let scale = 0.01;
         let services = Services::cached_with_scale(scale).unwrap();
         let draws: Vec<f64> = (0..50)
@@ -850,11 +566,7 @@ pub(crate) mod tests {
     fn cached_mode_needs_no_fake_internet() {
         // No FakeInternet anywhere in this test: cached calls open no socket.
         let services = Services::cached_with_scale(0.001).unwrap();
-        let app = axum::Router::new()
-            .route("/api/sun/{zip}/{country}", get(sun))
-            .route("/api/weather/{zip}/{country}", get(weather))
-            .with_state(services.clone());
-        let server = AppServer::start(app, 1).unwrap();
+        let server = AppServer::start(test_app(services.clone()), 1).unwrap();
         let (status, body) =
             crate::titles::fetch_with_status(&server.url("/api/sun/97227/us")).unwrap();
         assert_eq!(status, 200, "{body}");
@@ -880,14 +592,5 @@ pub(crate) mod tests {
             );
         }
         assert!(Services::cached_with_scale(10.0).is_ok());
-    }
-
-    #[test]
-    fn the_server_stops_and_frees_its_port() {
-        let server = AppServer::start(axum::Router::new(), 1).unwrap();
-        let addr = server.addr();
-        assert!(addr.ip().is_loopback());
-        server.stop().unwrap();
-        assert!(std::net::TcpStream::connect(addr).is_err());
     }
 }
