@@ -13,9 +13,10 @@ const PUBLISHED: [(usize, &[i64]); 2] = [
     (4, &[2883333, 5125000, 5916666, 6312500]),
 ];
 
-/// Exercise 05.1: checks `run_workers(worker, chunks)`, which must run the `do_math` worker
-/// once per chunk and return the results in chunk order, leaving no process behind. It is run
-/// with the course's 2 and 4 chunks of 30,000,000 steps and compared with the published results.
+/// Exercise 05.1: checks `run_workers(worker, chunks)`, which must have the `do_math` worker
+/// compute every chunk (the exercise: one worker started with `--serve`, fed by hand) and return
+/// the results in chunk order, leaving no process behind. It is run with the course's 2 and 4
+/// chunks of 30,000,000 steps and compared with the published results.
 ///
 /// ```
 /// let check = support::exercises::ch05::check_run_workers(support::solutions::ch05::run_workers);
@@ -52,7 +53,7 @@ pub fn check_run_workers(
         }
         Ok("2 and 4 chunks match the course's results; no process left".to_string())
     });
-    judge("05.1 Run the chunks in worker processes", SOLUTIONS, result)
+    judge("05.1 Feed one serving worker by hand", SOLUTIONS, result)
 }
 
 /// Exercise 05.2: checks `parse_result(line)`, which must read a worker's `"PID RESULT"` line

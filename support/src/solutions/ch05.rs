@@ -1,6 +1,6 @@
 //! Solutions to the exercises of chapter 05, "Multi-process parallelism".
 
-use std::io;
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -23,48 +23,44 @@ pub fn parse_result(line: &str) -> Result<(u32, i64), String> {
 // ANCHOR_END: parse_result
 
 // ANCHOR: run_workers
-/// Exercise 05.1: runs the worker once per chunk, all at the same time, and returns the results
-/// in chunk order. Every process is started before any is waited for, so they run side by side;
-/// if one cannot be started, the ones already running are stopped and waited for, so that no
-/// process is ever left behind.
+/// Exercise 05.1: feeds one long-lived worker by hand. The worker is started once with
+/// `--serve`; each chunk goes to it as a request line, `START\tEND`, and each answer comes back
+/// as a line, `ok\t{pid} {result}`. Then its input is closed, which ends its serve loop, and it
+/// is waited for, whatever happened before: no process is ever left behind.
 pub fn run_workers(worker: &Path, chunks: &[(f64, f64)]) -> io::Result<Vec<i64>> {
-    let mut children: Vec<Child> = Vec::new();
-    for &(start, end) in chunks {
-        let spawned = Command::new(worker)
-            .arg(start.to_string())
-            .arg(end.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn();
-        match spawned {
-            Ok(child) => children.push(child),
-            Err(e) => {
-                for mut child in children {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                return Err(e);
-            }
-        }
+    let mut child = Command::new(worker)
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let answers = ask_each(&mut child, chunks);
+    drop(child.stdin.take()); // end of input: the worker's serve loop ends
+    let status = child.wait()?;
+    let answers = answers?;
+    if !status.success() {
+        return Err(io::Error::other(format!("the worker ended with {status}")));
     }
-    // Wait for every child even if one fails, then report the first failure.
-    let outputs: Vec<io::Result<std::process::Output>> =
-        children.into_iter().map(|c| c.wait_with_output()).collect();
-    outputs
-        .into_iter()
-        .map(|output| {
-            let output = output?;
-            if !output.status.success() {
-                return Err(io::Error::other(format!(
-                    "a worker failed: {}",
-                    output.status
-                )));
-            }
-            let line = String::from_utf8_lossy(&output.stdout);
-            parse_result(&line)
-                .map(|(_, v)| v)
-                .map_err(io::Error::other)
-        })
-        .collect()
+    Ok(answers)
+}
+
+/// Sends each chunk to the serving worker and reads its answer, one at a time.
+fn ask_each(child: &mut Child, chunks: &[(f64, f64)]) -> io::Result<Vec<i64>> {
+    let (Some(input), Some(output)) = (child.stdin.as_mut(), child.stdout.as_mut()) else {
+        return Err(io::Error::other("the worker's pipes were not opened"));
+    };
+    let mut output = BufReader::new(output);
+    let mut results = Vec::with_capacity(chunks.len());
+    for &(start, end) in chunks {
+        writeln!(input, "{start}\t{end}")?;
+        let mut line = String::new();
+        output.read_line(&mut line)?;
+        let answer = line
+            .trim_end()
+            .strip_prefix("ok\t")
+            .ok_or_else(|| io::Error::other(format!("the worker said {line:?}")))?;
+        let (_, value) = parse_result(answer).map_err(io::Error::other)?;
+        results.push(value);
+    }
+    Ok(results)
 }
 // ANCHOR_END: run_workers
