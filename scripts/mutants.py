@@ -41,7 +41,11 @@ ROOT = notebooks.ROOT
 LIST = ROOT / "tests" / "mutants.toml"
 WORK = ROOT / "target" / "mutants"
 # What a workspace copy needs (no target/, no notebooks).
-WORKSPACE = ["Cargo.toml", "Cargo.lock", "support", "math_core", "loadgen"]
+# What a workspace sabotage copies: the manifest, the lock file and every member's top folder
+# (read from Cargo.toml, so a new member, such as course_os, is never left out of the copy).
+WORKSPACE = ["Cargo.toml", "Cargo.lock"] + sorted({
+    member.split("/")[0]
+    for member in tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["members"]})
 
 
 def load(only: list[str], quick: bool) -> list[dict]:
