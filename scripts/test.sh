@@ -37,10 +37,10 @@ timed "the kernels' first build directory, for every chapter's set-up" "$VENV/bi
 timed "notebooks through the evcxr kernel" "$VENV/bin/python" scripts/notebooks.py test
 timed "claims that must fail do: one sabotage per chapter (make mutants runs all)" \
   "$VENV/bin/python" scripts/mutants.py --quick
-timed "one core (taskset -c 0): chapters 05, 10" \
-  scripts/busy-run.sh one-core notebooks/05-*.ipynb notebooks/10-*.ipynb
-timed "a busy machine (a CPU hog on one core): chapters 01, 03, 09" \
-  scripts/busy-run.sh busy notebooks/01-*.ipynb notebooks/03-*.ipynb notebooks/09-*.ipynb
+timed "one core (taskset -c 0): chapter 05" \
+  scripts/busy-run.sh one-core notebooks/05-*.ipynb
+timed "a busy machine (a CPU hog on one core): chapters 01, 09" \
+  scripts/busy-run.sh busy notebooks/01-*.ipynb notebooks/09-*.ipynb
 timed "a Binder box (a cgroup: a quota of one CPU, 2 GB): chapters 01, 03, 09" \
   "$VENV/bin/python" scripts/binder_box.py notebooks/01-*.ipynb notebooks/03-*.ipynb notebooks/09-*.ipynb
 timed "the course in a real browser (JupyterLab, headless Chromium)" scripts/browser-test.sh
