@@ -390,7 +390,10 @@ impl Measured {
     /// This machine's ceiling for `threads` threads: how much faster it ran the reference
     /// workload on that many threads than on one (each thread the same work), during this
     /// bench. About `min(threads, cores)` on a quiet machine with real cores; less on shared
-    /// or unequal ones. An error for a thread count no run used.
+    /// or unequal ones. Never more than `threads`: the reference cannot run more than `threads`
+    /// times faster on `threads` threads, so a reading above it (the one-thread round was slowed,
+    /// 2.02× on 2 threads was seen) is noise, and the claims judged against it would be judged
+    /// against a bound no program can reach. An error for a thread count no run used.
     pub fn ceiling(&self, threads: usize) -> Result<f64> {
         let time = |t: usize| {
             self.reference
@@ -399,7 +402,9 @@ impl Measured {
                 .map(|r| r.timing.best())
         };
         match (time(1), time(threads)) {
-            (Some(one), Some(many)) if many > 0.0 => Ok(threads as f64 * one / many),
+            (Some(one), Some(many)) if many > 0.0 => {
+                Ok((threads as f64 * one / many).min(threads as f64))
+            }
             _ => Err(Error::InvalidInput(format!(
                 "no run of this bench used {threads} threads, so its ceiling was not measured"
             ))),
