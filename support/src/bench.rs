@@ -393,7 +393,8 @@ impl Measured {
     /// or unequal ones. Never more than `threads`: the reference cannot run more than `threads`
     /// times faster on `threads` threads, so a reading above it (the one-thread round was slowed,
     /// 2.02× on 2 threads was seen) is noise, and the claims judged against it would be judged
-    /// against a bound no program can reach. An error for a thread count no run used.
+    /// against a bound no program can reach. Nor more than this process's CPU quota, where one
+    /// applies. An error for a thread count no run used.
     pub fn ceiling(&self, threads: usize) -> Result<f64> {
         let time = |t: usize| {
             self.reference
@@ -403,7 +404,12 @@ impl Measured {
         };
         match (time(1), time(threads)) {
             (Some(one), Some(many)) if many > 0.0 => {
-                Ok((threads as f64 * one / many).min(threads as f64))
+                // Nor more than a CPU quota allows over time (Binder's 1 CPU): threads may burst
+                // past it within a period, which a short reference round can catch.
+                let quota = crate::os::Cgroup::detect().quota().unwrap_or(f64::INFINITY);
+                Ok((threads as f64 * one / many)
+                    .min(threads as f64)
+                    .min(quota.max(1.0)))
             }
             _ => Err(Error::InvalidInput(format!(
                 "no run of this bench used {threads} threads, so its ceiling was not measured"
