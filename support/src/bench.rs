@@ -67,6 +67,15 @@ fn reference_on(threads: usize, steps: u64) -> u64 {
     })
 }
 
+/// `threads` copies of `work` at once, one per thread, joined before it returns.
+fn copies_on(threads: usize, work: &(dyn Fn() + Sync)) {
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(work);
+        }
+    });
+}
+
 /// Steps of [`reference_work`] that take about [`REFERENCE_TIME`] on one core here.
 fn calibrate() -> u64 {
     let probe = 2_000_000;
@@ -113,6 +122,13 @@ pub struct Bench<'a> {
     rounds: usize,
     tries: usize,
     jobs: Vec<Job<'a>>,
+    reference: Option<Reference<'a>>,
+}
+
+/// A reference workload given with [`Bench::reference`]: its description and its work.
+struct Reference<'a> {
+    name: String,
+    work: Box<dyn Fn() + Sync + 'a>,
 }
 
 impl Default for Bench<'_> {
@@ -128,6 +144,7 @@ impl<'a> Bench<'a> {
             rounds: 3,
             tries: 3,
             jobs: Vec::new(),
+            reference: None,
         }
     }
 
@@ -141,6 +158,41 @@ impl<'a> Bench<'a> {
     /// How many times (1 to 10) the whole bench is measured if other programs competed with it.
     pub fn tries(mut self, tries: usize) -> Self {
         self.tries = tries;
+        self
+    }
+
+    /// Measures the ceiling on `work` instead of plain integer arithmetic: `t` copies of it at
+    /// once, one per thread, against one copy alone. Give it the one-thread share of the job
+    /// being judged when that job leans on parts of a core that two hyperthreads share (a
+    /// square root or a division at every step): on sibling hyperthreads such a loop gains
+    /// almost nothing while plain arithmetic nearly doubles, so only a ceiling measured on the
+    /// same instructions says what this machine can deliver for them. `name` says what it is
+    /// in the table (e.g. "do_math, 30 million steps").
+    ///
+    /// ```
+    /// use support::bench::Bench;
+    /// use support::work::spin_for;
+    /// use std::time::Duration;
+    /// let measured = Bench::new()
+    ///     .rounds(1)
+    ///     .reference("a 5 ms spin", || spin_for(Duration::from_millis(5)))
+    ///     .run("1 thread", 1, || spin_for(Duration::from_millis(5)))
+    ///     .measure()?;
+    /// assert_eq!(measured.reference_name.as_deref(), Some("a 5 ms spin"));
+    /// assert!(measured.to_table().to_text().contains("a 5 ms spin"));
+    /// # Ok::<(), support::Error>(())
+    /// ```
+    pub fn reference<T>(
+        mut self,
+        name: impl Into<String>,
+        work: impl Fn() -> T + Sync + 'a,
+    ) -> Self {
+        self.reference = Some(Reference {
+            name: name.into(),
+            work: Box::new(move || {
+                black_box(work());
+            }),
+        });
         self
     }
 
@@ -265,8 +317,9 @@ impl<'a> Bench<'a> {
         counts.sort_unstable();
         counts.dedup();
         let mut attempt = 1;
+        let custom = self.reference.take();
         loop {
-            let steps = calibrate();
+            let steps = if custom.is_some() { 0 } else { calibrate() };
             let mut jobs: Vec<Run> = self
                 .jobs
                 .iter()
@@ -282,7 +335,14 @@ impl<'a> Bench<'a> {
                     let i = counts.iter().position(|&c| c == t).unwrap_or(0);
                     if !done[i] {
                         done[i] = true;
-                        let (_, share) = timed(t.min(cores) as f64, || reference_on(t, steps))?;
+                        let (_, share) = match &custom {
+                            Some(reference) => {
+                                timed(t.min(cores) as f64, || copies_on(t, &reference.work))?
+                            }
+                            None => timed(t.min(cores) as f64, || {
+                                reference_on(t, steps);
+                            })?,
+                        };
                         reference[i].push(share);
                     }
                     Ok(())
@@ -303,6 +363,7 @@ impl<'a> Bench<'a> {
                 cores,
                 attempts: attempt,
                 reference_steps: steps,
+                reference_name: custom.as_ref().map(|r| r.name.clone()),
             };
             if measured.disturbance().is_none() || attempt >= self.tries {
                 return Ok(measured);
@@ -355,8 +416,11 @@ pub struct Measured {
     pub cores: usize,
     /// How many times the bench was measured (more than 1 when others competed).
     pub attempts: usize,
-    /// Steps of the reference workload each of its threads ran.
+    /// Steps of the reference workload each of its threads ran (0 when the bench was given
+    /// its own reference with [`Bench::reference`]).
     pub reference_steps: u64,
+    /// The reference given with [`Bench::reference`], if any (plain arithmetic otherwise).
+    pub reference_name: Option<String>,
 }
 
 impl Measured {
@@ -417,6 +481,62 @@ impl Measured {
         }
     }
 
+    /// How close the run called `name` came to this machine's ceiling, round by round: in each
+    /// round, its speed-up over the run called `over` (its serial version) divided by the
+    /// ceiling measured in that same
+    /// round (the reference runs just before it), and the best of those. Rounds whose ceiling
+    /// was under the [`LOWEST_CEILING`] floor are skipped; when none is left, the ratio of
+    /// the bench's best figures (the two runs' fastest times ÷ [`Measured::ceiling`]). On a machine
+    /// whose speed for parallel work changes from one second to the next (a virtual machine's
+    /// CPUs sometimes sharing one host core), a speed-up and a ceiling each taken at their best
+    /// moment can come from different moments; paired in a round they cannot. A correct
+    /// program reaches about 1.0 in some round; one that wastes its cores falls short in all.
+    ///
+    /// ```
+    /// use support::bench::Bench;
+    /// use support::work::spin_for;
+    /// use std::time::Duration;
+    /// let measured = Bench::new()
+    ///     .rounds(2)
+    ///     .run("one", 1, || spin_for(Duration::from_millis(8)))
+    ///     .run("the same, on a thread", 1, || std::thread::scope(|s| { s.spawn(|| spin_for(Duration::from_millis(8))); }))
+    ///     .measure()?;
+    /// assert!(measured.of_ceiling("the same, on a thread", "one")? > 0.5);
+    /// assert!(measured.of_ceiling("nothing", "one").is_err());
+    /// # Ok::<(), support::Error>(())
+    /// ```
+    pub fn of_ceiling(&self, name: &str, over: &str) -> Result<f64> {
+        let (job, first) = (self.job(name)?, self.job(over)?);
+        let best_figures = first.timing.best()
+            / job.timing.best().max(1e-12)
+            / self.ceiling(job.threads)?.max(1e-12);
+        let (Some(one), Some(many)) = (
+            self.reference.iter().find(|r| r.threads == 1),
+            self.reference.iter().find(|r| r.threads == job.threads),
+        ) else {
+            return Ok(best_figures);
+        };
+        let t = job.threads as f64;
+        let quota = crate::os::Cgroup::detect()
+            .quota()
+            .unwrap_or(f64::INFINITY)
+            .max(1.0);
+        let floor = 1.0 + (LOWEST_CEILING - 1.0) * (job.threads.min(self.cores) - 1) as f64;
+        let secs = |run: &Run, r: usize| run.timing.runs.get(r).map(Duration::as_secs_f64);
+        let paired = (0..job.timing.runs.len())
+            .filter_map(|r| {
+                let (serial, this) = (secs(first, r)?, secs(job, r)?);
+                let (alone, together) = (secs(one, r)?, secs(many, r)?);
+                let ceiling = (t * alone / together.max(1e-12)).min(t).min(quota);
+                (job.threads == 1 || ceiling >= floor)
+                    .then(|| serial / this.max(1e-12) / ceiling.max(1e-12))
+            })
+            .fold(None, |best: Option<f64>, x| {
+                Some(best.map_or(x, |b| b.max(x)))
+            });
+        Ok(paired.unwrap_or(best_figures))
+    }
+
     /// The ceiling at each run's thread count, in the runs' order.
     pub fn ceilings(&self) -> Vec<(usize, f64)> {
         self.jobs
@@ -438,10 +558,11 @@ impl Measured {
         let mut points = self.ceilings();
         points.sort_by_key(|p| p.0);
         points.dedup_by_key(|p| p.0);
-        Series::new(
-            "this machine's ceiling (plain arithmetic, same moment)",
-            points.into_iter().map(|(t, c)| (t as f64, c)),
-        )
+        let label = match self.reference_name {
+            Some(_) => "this machine's ceiling (the same work per thread, same moment)",
+            None => "this machine's ceiling (plain arithmetic, same moment)",
+        };
+        Series::new(label, points.into_iter().map(|(t, c)| (t as f64, c)))
     }
 
     /// The runs as a table: name, threads, fastest time, speed-up over the first run, and the
@@ -471,11 +592,18 @@ impl Measured {
                 ceiling,
             ]);
         }
-        let mut caption = format!(
-            "{} cores available; ceiling: the same moment's speed-up of plain arithmetic, \
-             {} steps per thread",
-            self.cores, self.reference_steps
-        );
+        let mut caption = match &self.reference_name {
+            Some(name) => format!(
+                "{} cores available; ceiling: the same moment's speed-up of {name}, one copy \
+                 per thread",
+                self.cores
+            ),
+            None => format!(
+                "{} cores available; ceiling: the same moment's speed-up of plain arithmetic, \
+                 {} steps per thread",
+                self.cores, self.reference_steps
+            ),
+        };
         if let Some(why) = self.disturbance() {
             caption += &format!("; disturbed: {why}");
         }
@@ -512,9 +640,11 @@ impl Disturbance for Measured {
                 let floor = 1.0 + (LOWEST_CEILING - 1.0) * (t.min(self.cores) - 1) as f64;
                 if ceiling < floor {
                     return Some(format!(
-                        "this machine ran plain arithmetic only {ceiling:.2}× faster on {t} threads \
-                         than on one (under {floor:.2}×): too busy to tell a program that wastes its \
-                         cores from a saturated machine{tries}"
+                        "this machine ran {} only {ceiling:.2}× faster on {t} threads \
+                         than on one (under {floor:.2}×): too busy, or its threads on one \
+                         core's hyperthreads, to tell a program that wastes its cores from a \
+                         saturated machine{tries}",
+                        self.reference_name.as_deref().unwrap_or("plain arithmetic")
                     ));
                 }
             }
@@ -578,6 +708,68 @@ mod tests {
     }
 
     #[test]
+    fn a_given_reference_is_what_the_ceiling_measures() {
+        // Copies that take turns on one lock cannot run faster on 2 threads than on one: the
+        // ceiling says so, where plain arithmetic would have read up to 2× (and taken ~60 ms).
+        let turns = std::sync::Mutex::new(());
+        let measured = Bench::new()
+            .rounds(2)
+            .reference("5 ms under one lock", || {
+                let _turn = turns.lock();
+                crate::work::spin_for(Duration::from_millis(5))
+            })
+            .run("1 thread", 1, || ())
+            .run("2 threads", 2, || ())
+            .measure()
+            .unwrap();
+        let one = measured.reference[0].timing.best();
+        assert!((0.004..0.03).contains(&one), "one copy took {one} s");
+        assert!(measured.ceiling(2).unwrap() < 1.2);
+        assert_eq!(measured.reference_steps, 0);
+        assert!(
+            measured
+                .disturbance()
+                .unwrap()
+                .contains("5 ms under one lock")
+        );
+    }
+
+    #[test]
+    fn of_ceiling_pairs_each_round_and_skips_rounds_too_busy_to_judge() {
+        let run = |name: &str, threads: usize, secs: &[f64]| {
+            let mut run = run_of(threads, secs[0]);
+            run.name = name.to_string();
+            for &s in &secs[1..] {
+                run.push(run_of(threads, s).timing.shares[0].clone());
+            }
+            run
+        };
+        let bench = |split: &[f64]| Measured {
+            jobs: vec![run("serial", 1, &[1.0, 1.0, 1.0]), run("split", 2, split)],
+            // The ceiling per round: 2.0, then 1.11 (too busy: skipped), then 1.82.
+            reference: vec![
+                run("1", 1, &[0.1, 0.1, 0.1]),
+                run("2", 2, &[0.1, 0.18, 0.11]),
+            ],
+            cores: 2,
+            attempts: 1,
+            reference_steps: 1,
+            reference_name: None,
+        };
+        // Its best round: 1.82× where the ceiling was 1.82×. Taken apart, its best (1.82×)
+        // against the best ceiling (2.0×) would read 0.91.
+        let correct = bench(&[0.6, 0.9, 0.55])
+            .of_ceiling("split", "serial")
+            .unwrap();
+        assert!((correct - 1.0).abs() < 0.01, "{correct}");
+        // Serialised: about 1.0× in every round, about half of every usable ceiling.
+        let wasteful = bench(&[1.0, 0.95, 1.0])
+            .of_ceiling("split", "serial")
+            .unwrap();
+        assert!((wasteful - 0.55).abs() < 0.01, "{wasteful}");
+    }
+
+    #[test]
     fn a_ceiling_too_low_is_a_disturbance_and_a_fine_one_is_not() {
         let bench = |reference_2: f64| Measured {
             jobs: vec![run_of(1, 1.0), run_of(2, 0.9)],
@@ -585,6 +777,7 @@ mod tests {
             cores: 2,
             attempts: 1,
             reference_steps: 1,
+            reference_name: None,
         };
         // Plain arithmetic 1.9× faster on 2 threads: judged, and the run's 1.11× is its own.
         let fine = bench(0.105);

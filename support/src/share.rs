@@ -30,6 +30,10 @@ pub const COMPETING_LIMIT: f64 = 0.15;
 /// measurement counts as disturbed.
 pub const STOLEN_LIMIT: f64 = 0.1;
 
+/// The shortest measurement whose control-group CPU time is read: under it, what the other
+/// processes of a container used cannot be told from the counter's steps.
+pub const GROUP_WINDOW: Duration = Duration::from_millis(10);
+
 /// What the whole machine did during one measurement (Linux).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MachineCpu {
@@ -67,7 +71,8 @@ pub struct Share {
     pub cpu_seconds: f64,
     /// The whole machine meanwhile, where the system tells (Linux); `None` elsewhere.
     pub machine: Option<MachineCpu>,
-    /// The control group meanwhile, where a CPU quota applies; `None` elsewhere.
+    /// The control group meanwhile, where a CPU quota applies and the measurement lasted at
+    /// least [`GROUP_WINDOW`]; `None` otherwise.
     pub group: Option<GroupCpu>,
 }
 
@@ -281,7 +286,10 @@ impl Watch {
                 .throttled_usec()
                 .unwrap_or(throttled)
                 .saturating_sub(throttled);
-            (wall_seconds > 0.0).then(|| GroupCpu {
+            // The group's CPU counter moves in steps charged at the scheduler's ticks: over a
+            // run of microseconds one step reads as hundreds of cores (750 was seen in the
+            // Binder box), so a run that short says nothing about who shared the quota.
+            (wall_seconds >= GROUP_WINDOW.as_secs_f64()).then(|| GroupCpu {
                 quota,
                 busy: used / wall_seconds,
                 throttled_seconds: held as f64 / 1e6,
