@@ -48,8 +48,9 @@ timed "one core (taskset -c 0): chapter 05" \
   scripts/busy-run.sh one-core notebooks/05-*.ipynb
 timed "a busy machine (a CPU hog on one core): chapter 01" \
   scripts/busy-run.sh busy notebooks/01-*.ipynb
-timed "a Binder box (a cgroup: a quota of one CPU, 2 GB): chapters 01, 03 and 09" \
-  "$VENV/bin/python" scripts/binder_box.py notebooks/01-*.ipynb notebooks/03-*.ipynb notebooks/09-*.ipynb
+# 03 passes there too (about 5.5 minutes), but is left out to keep CI well under 90 minutes.
+timed "a Binder box (a cgroup: a quota of one CPU, 2 GB): chapters 01 and 09" \
+  "$VENV/bin/python" scripts/binder_box.py notebooks/01-*.ipynb notebooks/09-*.ipynb
 timed "the course in a real browser (JupyterLab, headless Chromium)" scripts/browser-test.sh
 timed "Binder: postBuild with a throwaway HOME, then a fresh kernel's first cell" scripts/binder-check.sh
 if [ -s "$COURSE_SKIPPED_FILE" ]; then
