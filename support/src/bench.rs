@@ -67,6 +67,16 @@ fn reference_on(threads: usize, steps: u64) -> u64 {
     })
 }
 
+/// The ceiling on `threads` threads from the reference's time alone (`one`) and on them
+/// (`many`): never more than `threads`, nor than this process's CPU quota (Binder's 1 CPU),
+/// since threads may burst past a quota within a period, which a short round can catch.
+fn capped_ceiling(threads: usize, one: f64, many: f64) -> f64 {
+    let quota = crate::os::Cgroup::detect().quota().unwrap_or(f64::INFINITY);
+    (threads as f64 * one / many)
+        .min(threads as f64)
+        .min(quota.max(1.0))
+}
+
 /// `threads` copies of `work` at once, one per thread, joined before it returns.
 fn copies_on(threads: usize, work: &(dyn Fn() + Sync)) {
     std::thread::scope(|s| {
@@ -467,26 +477,25 @@ impl Measured {
                 .map(|r| r.timing.best())
         };
         match (time(1), time(threads)) {
-            (Some(one), Some(many)) if many > 0.0 => {
-                // Nor more than a CPU quota allows over time (Binder's 1 CPU): threads may burst
-                // past it within a period, which a short reference round can catch.
-                let quota = crate::os::Cgroup::detect().quota().unwrap_or(f64::INFINITY);
-                Ok((threads as f64 * one / many)
-                    .min(threads as f64)
-                    .min(quota.max(1.0)))
-            }
+            (Some(one), Some(many)) if many > 0.0 => Ok(capped_ceiling(threads, one, many)),
             _ => Err(Error::InvalidInput(format!(
                 "no run of this bench used {threads} threads, so its ceiling was not measured"
             ))),
         }
     }
 
+    /// The lowest ceiling on `threads` threads at which a speed-up can be judged (see
+    /// [`LOWEST_CEILING`]).
+    fn floor(&self, threads: usize) -> f64 {
+        1.0 + (LOWEST_CEILING - 1.0) * (threads.min(self.cores).max(1) - 1) as f64
+    }
+
     /// How close the run called `name` came to this machine's ceiling, round by round: in each
     /// round, its speed-up over the run called `over` (its serial version) divided by the
-    /// ceiling measured in that same
-    /// round (the reference runs just before it), and the best of those. Rounds whose ceiling
-    /// was under the [`LOWEST_CEILING`] floor are skipped; when none is left, the ratio of
-    /// the bench's best figures (the two runs' fastest times ÷ [`Measured::ceiling`]). On a machine
+    /// ceiling measured in that same round (the reference runs just before it), and the best
+    /// of those. Rounds whose ceiling was under the [`LOWEST_CEILING`] floor are skipped; when
+    /// none is left, the ratio of the bench's best figures (the two runs' fastest times ÷
+    /// [`Measured::ceiling`]). On a machine
     /// whose speed for parallel work changes from one second to the next (a virtual machine's
     /// CPUs sometimes sharing one host core), a speed-up and a ceiling each taken at their best
     /// moment can come from different moments; paired in a round they cannot. A correct
@@ -516,24 +525,17 @@ impl Measured {
         ) else {
             return Ok(best_figures);
         };
-        let t = job.threads as f64;
-        let quota = crate::os::Cgroup::detect()
-            .quota()
-            .unwrap_or(f64::INFINITY)
-            .max(1.0);
-        let floor = 1.0 + (LOWEST_CEILING - 1.0) * (job.threads.min(self.cores) - 1) as f64;
+        let floor = self.floor(job.threads);
         let secs = |run: &Run, r: usize| run.timing.runs.get(r).map(Duration::as_secs_f64);
         let paired = (0..job.timing.runs.len())
             .filter_map(|r| {
                 let (serial, this) = (secs(first, r)?, secs(job, r)?);
                 let (alone, together) = (secs(one, r)?, secs(many, r)?);
-                let ceiling = (t * alone / together.max(1e-12)).min(t).min(quota);
+                let ceiling = capped_ceiling(job.threads, alone, together.max(1e-12));
                 (job.threads == 1 || ceiling >= floor)
                     .then(|| serial / this.max(1e-12) / ceiling.max(1e-12))
             })
-            .fold(None, |best: Option<f64>, x| {
-                Some(best.map_or(x, |b| b.max(x)))
-            });
+            .reduce(f64::max);
         Ok(paired.unwrap_or(best_figures))
     }
 
@@ -637,7 +639,7 @@ impl Disturbance for Measured {
                 .min();
             if let Some(t) = lowest {
                 let ceiling = self.ceiling(t).unwrap_or(0.0);
-                let floor = 1.0 + (LOWEST_CEILING - 1.0) * (t.min(self.cores) - 1) as f64;
+                let floor = self.floor(t);
                 if ceiling < floor {
                     return Some(format!(
                         "this machine ran {} only {ceiling:.2}× faster on {t} threads \
