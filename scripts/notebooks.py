@@ -294,8 +294,11 @@ class Run:
 
 class PeakMemory:
     """Samples the memory of a process and all its descendants (the kernel, and the cargo and
-    rustc processes it starts) every 0.2 s, from /proc (proportional set sizes, so shared pages
-    count once); keeps the largest sum seen.
+    rustc processes it starts) once a second, from /proc (proportional set sizes, so shared pages
+    count once); keeps the largest sum seen. Not more often: reading a process's
+    smaps_rollup walks its page tables, and sampling five times a second the harness averaged
+    a tenth of a core over a chapter's run (ps), which the chapters' measurements count as
+    another program competing.
     Reports 0 where /proc is missing (not Linux)."""
 
     def __init__(self, pid: int | None):
@@ -350,7 +353,7 @@ class PeakMemory:
         return rss
 
     def _watch(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._stop.wait(1.0):
             self.peak = max(self.peak, self._tree_rss())
 
     @property

@@ -179,6 +179,18 @@ impl Cgroup {
         Cgroup::from_texts(&membership, &mounts, Path::new("/"))
     }
 
+    /// The group whose `cpu` controller and usage counter are both in `dir`, with no parents:
+    /// a group found some other way, or a test's stand-in for one (a directory holding the
+    /// files the kernel would: `cpu.max` and `cpu.stat` for v2).
+    pub fn at(dir: impl Into<PathBuf>, version: CgroupVersion) -> Cgroup {
+        let dir = dir.into();
+        Cgroup {
+            cpu: Some((dir.clone(), version)),
+            usage: Some((dir, version)),
+            cpu_parents: Vec::new(),
+        }
+    }
+
     /// The same from the texts of `/proc/self/cgroup` and `/proc/self/mountinfo`, with the
     /// file system rooted at `root` (for tests).
     fn from_texts(membership: &str, mounts: &str, root: &Path) -> Cgroup {

@@ -81,6 +81,29 @@ pub use error::{Error, Result};
 /// generator): CPU time, `/proc/stat`, cgroups v1 and v2, open-file limits, threads, memory.
 pub use course_os as os;
 
+/// For a test that cannot run here (no Python, no `.venv`): under CI (`CI=true`, where the
+/// test command provides them) it panics; elsewhere it says SKIPPED on stderr and adds the
+/// line to the test command's SKIPPED summary (`$COURSE_SKIPPED_FILE`), since `cargo test`
+/// hides a passing test's stderr.
+#[cfg(test)]
+pub(crate) fn skip_test(test: &str, why: &str) {
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{test} cannot run here, and under CI nothing may be skipped: {why}"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+    if let Some(file) = std::env::var_os("COURSE_SKIPPED_FILE") {
+        use std::io::Write;
+        let line = format!("cargo test: {test}: {why}\n");
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(file)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+    }
+}
+
 /// Tests that start child processes hold this lock, so a test that counts this process's
 /// children (exercise 05.1's checker) never sees another test's workers or interpreters.
 #[cfg(test)]

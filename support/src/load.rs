@@ -68,9 +68,7 @@
 
 use crate::error::{Error, Result};
 use crate::table::Table;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -264,96 +262,11 @@ fn own_cpu_seconds() -> Result<f64> {
     Ok(crate::os::process_cpu()?.as_secs_f64())
 }
 
-/// Every file under `dir`, sorted, recursively.
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
-/// The path dependencies named in the manifest `crate_dir/Cargo.toml` (`path = "…"`), as
-/// directories.
-fn path_dependencies(crate_dir: &Path) -> Result<Vec<PathBuf>> {
-    let manifest = crate_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).map_err(|e| {
-        Error::Unavailable(format!(
-            "cannot read {} to build the load generator: {e}",
-            manifest.display()
-        ))
-    })?;
-    let mut found = Vec::new();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        let mut rest = line;
-        while let Some(at) = rest.find("path") {
-            rest = &rest[at + 4..];
-            let value = rest.trim_start().strip_prefix('=').map(str::trim_start);
-            if let Some(quoted) = value.and_then(|v| v.strip_prefix('"'))
-                && let Some(end) = quoted.find('"')
-            {
-                let dir = crate_dir.join(&quoted[..end]);
-                if dir.join("Cargo.toml").is_file() {
-                    found.push(dir);
-                }
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// Every crate of this workspace the generator is built from: `loadgen` and its path
-/// dependencies, and theirs (`course_os` today), as directories relative to `root`.
-fn crates_built_from(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut crates = vec![PathBuf::from("loadgen")];
-    let mut next = 0;
-    while next < crates.len() {
-        for dir in path_dependencies(&root.join(&crates[next]))? {
-            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-            let relative = dir
-                .strip_prefix(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()))
-                .map(Path::to_path_buf)
-                .unwrap_or(dir);
-            if !crates.contains(&relative) {
-                crates.push(relative);
-            }
-        }
-        next += 1;
-    }
-    Ok(crates)
-}
-
-/// The files whose content decides the generator's build: the workspace's `Cargo.toml` and
-/// `Cargo.lock` (the registry crates' versions), and the manifest, `build.rs` and every file
-/// under `src` of each crate it is built from ([`crates_built_from`]).
-fn generator_inputs(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut inputs = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
-    for member in crates_built_from(root)? {
-        let dir = root.join(member);
-        inputs.push(dir.join("Cargo.toml"));
-        if dir.join("build.rs").is_file() {
-            inputs.push(dir.join("build.rs"));
-        }
-        files_under(&dir.join("src"), &mut inputs);
-    }
-    Ok(inputs)
-}
-
-/// The load generator's program, built once and kept by content: `target/tools/loadgen-{hash}`
-/// under the workspace, where the hash covers every crate it is built from (`loadgen` and,
-/// following its `path` dependencies, `course_os`: manifests, `build.rs`, every file under
-/// `src`), the workspace's `Cargo.toml` and `Cargo.lock`, and `rustc --version`. When it is
-/// missing it is built with `cargo build --release --offline --locked -p loadgen` (the `cargo`
-/// in `$CARGO`, else on the `PATH`; at most 15 minutes) in `target/loadgen-build` and moved
-/// into place whole, so a half-written program is never run. The first build takes a while;
-/// later calls only hash.
+/// The load generator's program, built once and kept by content with
+/// [`crate::process::cargo_programs`]: `target/tools/loadgen-{hash}/loadgen` under the
+/// workspace, where the hash covers every crate it is built from (`loadgen` and, following its
+/// `path` dependencies, `course_os`), the workspace's `Cargo.toml` and `Cargo.lock`, and
+/// `rustc --version`. The first build takes a few minutes on 2 cores; later calls only hash.
 ///
 /// Fails with [`Error::Unavailable`] (with cargo's messages) when it cannot be built.
 ///
@@ -364,88 +277,8 @@ fn generator_inputs(root: &Path) -> Result<Vec<PathBuf>> {
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn generator() -> Result<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().unwrap_or(manifest);
-    let mut hasher = DefaultHasher::new();
-    for input in &generator_inputs(root)? {
-        let bytes = std::fs::read(input).map_err(|e| {
-            Error::Unavailable(format!(
-                "cannot read {} to build the load generator: {e}",
-                input.display()
-            ))
-        })?;
-        input.strip_prefix(root).unwrap_or(input).hash(&mut hasher);
-        bytes.hash(&mut hasher);
-    }
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let version = run_child(
-        Command::new(&rustc).arg("--version"),
-        Duration::from_secs(60),
-        "rustc",
-    )?;
-    version.stdout.hash(&mut hasher);
-    let tools = root.join("target").join("tools");
-    let exe = std::env::consts::EXE_SUFFIX;
-    let path = tools.join(format!("loadgen-{:016x}{exe}", hasher.finish()));
-    if path.exists() {
-        return Ok(path);
-    }
-    std::fs::create_dir_all(&tools)
-        .map_err(|e| Error::System(format!("cannot create {}: {e}", tools.display())))?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let build_dir = root.join("target").join("loadgen-build");
-    let mut build = Command::new(&cargo);
-    build
-        .args([
-            "build",
-            "--release",
-            "--offline",
-            "--locked",
-            "-p",
-            "loadgen",
-        ])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&build_dir);
-    let out = run_child(
-        &mut build,
-        Duration::from_secs(15 * 60),
-        "cargo, building the load generator,",
-    )?;
-    if !out.status.success() {
-        return Err(Error::Unavailable(format!(
-            "cargo could not build the load generator: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let built = build_dir.join("release").join(format!("loadgen{exe}"));
-    // Copy under a name of our own, then rename: another kernel building at the same time
-    // copies under its own name, and whichever rename comes last replaces a whole file.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let partial = tools.join(format!(
-        "loadgen-partial-{}-{nanos}{exe}",
-        std::process::id()
-    ));
-    let placed = std::fs::copy(&built, &partial)
-        .map_err(|e| {
-            Error::System(format!(
-                "cannot copy the load generator from {}: {e}",
-                built.display()
-            ))
-        })
-        .and_then(|_| {
-            std::fs::rename(&partial, &path).map_err(|e| {
-                Error::System(format!("cannot move the load generator into place: {e}"))
-            })
-        });
-    if placed.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    placed?;
-    Ok(path)
+    let dir = crate::process::cargo_programs("loadgen", "loadgen", &["loadgen"])?;
+    Ok(dir.join(format!("loadgen{}", std::env::consts::EXE_SUFFIX)))
 }
 
 /// This process's limit on open files (sockets count as files): (soft, hard). The soft limit
@@ -471,6 +304,7 @@ pub fn raise_fd_limit() -> Result<u64> {
 mod tests {
     use super::*;
     use axum::routing::get;
+    use std::path::Path;
 
     #[test]
     fn bad_settings_and_urls_are_refused_before_anything_runs() {
@@ -493,12 +327,12 @@ mod tests {
     fn the_generator_hash_covers_every_crate_it_is_built_from() {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let root = manifest.parent().unwrap();
-        let crates = crates_built_from(root).unwrap();
+        let crates = crate::process::crates_built_from(root, "loadgen").unwrap();
         assert_eq!(
             crates,
             [PathBuf::from("loadgen"), PathBuf::from("course_os")]
         );
-        let inputs = generator_inputs(root).unwrap();
+        let inputs = crate::process::build_inputs(root, "loadgen").unwrap();
         for file in [
             "Cargo.lock",
             "loadgen/Cargo.toml",
@@ -688,9 +522,12 @@ mod tests {
         let b = generator().unwrap();
         assert_eq!(a, b);
         assert!(
-            a.file_name()
+            a.parent()
+                .and_then(Path::file_name)
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("loadgen-"))
+                .is_some_and(|n| n.starts_with("loadgen-")),
+            "{}",
+            a.display()
         );
         let out = Command::new(&a).arg("--bogus").output().unwrap();
         assert_eq!(out.status.code(), Some(2));

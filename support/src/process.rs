@@ -38,11 +38,9 @@ fn without_tests(source: &str) -> &str {
         .map_or(source, |end| &source[..=end])
 }
 
-/// The workspace crates the workers are built from (paths under the workspace's root).
-const WORKER_CRATES: [&str; 1] = ["support/workers"];
-
-/// The longest a build of helper programs may take before it is stopped.
-const BUILD_LIMIT: Duration = Duration::from_secs(600);
+/// The longest a build of helper programs may take before it is stopped (the load generator,
+/// with tokio and hyper, is the longest: a few minutes on 2 cores).
+const BUILD_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 impl Worker {
     /// The worker program `name` (one of [`WORKERS`]), built if need be ([`cargo_programs`]:
@@ -69,7 +67,7 @@ impl Worker {
             Error::Unavailable(format!("cannot read {}: {e}", source_path.display()))
         })?;
         let source = without_tests(&source).to_string();
-        let programs = cargo_programs("course_workers", &WORKER_CRATES, &WORKERS)?;
+        let programs = cargo_programs("course_workers", "support/workers", &WORKERS)?;
         Ok(Worker {
             name: name.to_string(),
             path: programs.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
@@ -116,32 +114,92 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The programs (`bins`) of the workspace package `package`, built once and kept by content:
-/// returns `target/tools/{package}-{hash}/`, the directory that holds them, where the hash
-/// covers the workspace's `Cargo.toml` and `Cargo.lock`, the `Cargo.toml` and every file under
-/// `src/` of each crate in `crates` (paths under the workspace root: the package's own and
-/// every workspace crate it is built from), and `rustc --version`. When that directory is
-/// missing they are built with `cargo build --release --offline --locked -p {package}` (the
-/// `cargo` in `$CARGO`, else on the `PATH`; stopped after ten minutes) in
-/// `target/{package}-build`, copied into a directory of their own and moved into place whole,
-/// so a half-built set is never run and two kernels building at once both end with a whole one.
+/// The path dependencies named in the manifest `crate_dir/Cargo.toml` (`path = "…"`), as
+/// directories.
+fn path_dependencies(crate_dir: &Path) -> Result<Vec<PathBuf>> {
+    let manifest = crate_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| Error::Unavailable(format!("cannot read {}: {e}", manifest.display())))?;
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let mut rest = line;
+        while let Some(at) = rest.find("path") {
+            rest = &rest[at + 4..];
+            let value = rest.trim_start().strip_prefix('=').map(str::trim_start);
+            if let Some(quoted) = value.and_then(|v| v.strip_prefix('"'))
+                && let Some(end) = quoted.find('"')
+            {
+                let dir = crate_dir.join(&quoted[..end]);
+                if dir.join("Cargo.toml").is_file() {
+                    found.push(dir);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Every crate of the workspace at `root` that the crate in `crate_dir` (relative to `root`)
+/// is built from: itself and its path dependencies, and theirs, relative to `root`.
+pub(crate) fn crates_built_from(root: &Path, crate_dir: &str) -> Result<Vec<PathBuf>> {
+    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut crates = vec![PathBuf::from(crate_dir)];
+    let mut next = 0;
+    while next < crates.len() {
+        for dir in path_dependencies(&root.join(&crates[next]))? {
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            let relative = dir
+                .strip_prefix(&canonical_root)
+                .map(Path::to_path_buf)
+                .unwrap_or(dir);
+            if !crates.contains(&relative) {
+                crates.push(relative);
+            }
+        }
+        next += 1;
+    }
+    Ok(crates)
+}
+
+/// The files whose content decides a build of the crate in `crate_dir`: the workspace's
+/// `Cargo.toml` and `Cargo.lock` (the registry crates' versions), and the manifest, `build.rs`
+/// and every file under `src` of each crate it is built from ([`crates_built_from`]).
+pub(crate) fn build_inputs(root: &Path, crate_dir: &str) -> Result<Vec<PathBuf>> {
+    let mut inputs = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
+    for member in crates_built_from(root, crate_dir)? {
+        let dir = root.join(member);
+        inputs.push(dir.join("Cargo.toml"));
+        if dir.join("build.rs").is_file() {
+            inputs.push(dir.join("build.rs"));
+        }
+        files_under(&dir.join("src"), &mut inputs);
+    }
+    Ok(inputs)
+}
+
+/// The programs (`bins`) of the workspace package `package`, whose crate is `crate_dir` (under
+/// the workspace's root), built once and kept by content: returns
+/// `target/tools/{package}-{hash}/`, the directory that holds them, where the hash covers every
+/// file [`build_inputs`] names (the workspace's `Cargo.toml` and `Cargo.lock`; the manifest,
+/// `build.rs` and sources of the crate and of every workspace crate it depends on through a
+/// `path`) and `rustc --version`. When that directory is missing they are built with
+/// `cargo build --release --offline --locked -p {package}` (the `cargo` in `$CARGO`, else on
+/// the `PATH`; stopped after fifteen minutes) in `target/{package}-build`, copied into a
+/// directory of their own and moved into place whole, so a half-built set is never run and two
+/// kernels building at once both end with a whole one. The worker programs
+/// ([`Worker::build`]) and the load generator ([`crate::load::generator`]) are built this way.
 ///
 /// Fails with [`Error::Unavailable`] (with cargo's messages) when they cannot be built.
 ///
 /// ```
-/// let dir = support::process::cargo_programs("course_workers", &["support/workers"], &["do_math"])?;
+/// let dir = support::process::cargo_programs("course_workers", "support/workers", &["do_math"])?;
 /// assert!(dir.join("do_math").exists());
 /// # Ok::<(), support::Error>(())
 /// ```
-pub fn cargo_programs(package: &str, crates: &[&str], bins: &[&str]) -> Result<PathBuf> {
+pub fn cargo_programs(package: &str, crate_dir: &str, bins: &[&str]) -> Result<PathBuf> {
     let root = workspace_root();
-    let mut inputs = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
-    for member in crates {
-        inputs.push(root.join(member).join("Cargo.toml"));
-        files_under(&root.join(member).join("src"), &mut inputs);
-    }
     let mut hasher = DefaultHasher::new();
-    for input in &inputs {
+    for input in &build_inputs(&root, crate_dir)? {
         let bytes = std::fs::read(input).map_err(|e| {
             Error::Unavailable(format!(
                 "cannot read {} to build {package}: {e}",

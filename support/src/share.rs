@@ -22,9 +22,14 @@ use crate::os::{Cgroup, Ticks};
 use std::time::{Duration, Instant};
 
 /// Other programs may use up to this many cores of the ones our work needed (on average over
-/// the measurement) before it counts as disturbed: the notebook server, the kernel's own
-/// threads and the test harness use a few hundredths of a core on an idle machine.
-pub const COMPETING_LIMIT: f64 = 0.15;
+/// the measurement) before it counts as disturbed. On an idle machine the notebook server, the
+/// kernel's own threads and the test harness use a few hundredths of a core; but the machine's
+/// figure comes from `/proc/stat`, sampled at the scheduler's ticks, and ours from the exact CPU
+/// time, and for work that parks and wakes its threads all the time the two part by more:
+/// tokio's mutex handed among four tasks on two workers read 0.13 cores busier on the machine
+/// than the process itself had run, with nothing else running (and 0.22 under the test
+/// harness, where 0.15 was the limit and the run could not be judged).
+pub const COMPETING_LIMIT: f64 = 0.25;
 
 /// The host may take up to this many cores from a virtual machine (steal time) before a
 /// measurement counts as disturbed.
@@ -252,7 +257,11 @@ impl Watch {
                 "busy is a number of cores the work keeps busy, 0 or more; got {busy}"
             )));
         }
-        let cgroup = Cgroup::detect();
+        Watch::start_in(busy, Cgroup::detect())
+    }
+
+    /// [`Watch::start`] with the control group given, not detected (for tests).
+    fn start_in(busy: f64, cgroup: Cgroup) -> Result<Watch> {
         let cgroup = match (cgroup.quota(), cgroup.usage_usec()) {
             (Some(quota), Some(usage)) => {
                 let throttled = cgroup.throttled_usec().unwrap_or(0);
@@ -372,6 +381,51 @@ mod tests {
             }),
             group: None,
         }
+    }
+
+    /// A stand-in v2 control group in a directory of its own: a quota of one CPU, and
+    /// `usage_usec` as given.
+    fn fake_group(name: &str) -> (std::path::PathBuf, Cgroup) {
+        let dir =
+            std::env::temp_dir().join(format!("support-fake-cgroup-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cpu.max"), "100000 100000\n").unwrap();
+        set_usage(&dir, 1_000);
+        (dir.clone(), Cgroup::at(dir, crate::os::CgroupVersion::V2))
+    }
+
+    fn set_usage(dir: &std::path::Path, usec: u64) {
+        let stat = format!("usage_usec {usec}\nthrottled_usec 0\n");
+        std::fs::write(dir.join("cpu.stat"), stat).unwrap();
+    }
+
+    /// The group's counter moves in steps charged at the scheduler's ticks. A step of 7.5 ms
+    /// landing in a run of microseconds read as hundreds of cores (750 in the Binder box): over
+    /// a run shorter than [`GROUP_WINDOW`] the group says nothing; over a longer one its figure
+    /// is kept.
+    #[test]
+    fn a_group_counter_step_over_a_short_run_says_nothing() {
+        let (dir, group) = fake_group("short");
+        let watch = Watch::start_in(1.0, group.clone()).unwrap();
+        set_usage(&dir, 8_500);
+        let short = watch.stop().unwrap();
+        let window = GROUP_WINDOW.as_secs_f64();
+        match &short.group {
+            None => assert!(short.wall_seconds < window, "{short:?}"),
+            // Only if this test was held up past the window: then the step is spread over it.
+            Some(g) => assert!(short.wall_seconds >= window && g.busy <= 0.75, "{short:?}"),
+        }
+        set_usage(&dir, 1_000);
+        let watch = Watch::start_in(1.0, group).unwrap();
+        std::thread::sleep(GROUP_WINDOW * 3);
+        set_usage(&dir, 1_000 + 30_000);
+        let long = watch.stop().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let g = long
+            .group
+            .expect("a run past the window keeps the group's figure");
+        assert_eq!(g.quota, 1.0);
+        assert!(g.busy > 0.3 && g.busy <= 1.0, "{g:?}");
     }
 
     #[test]
