@@ -61,6 +61,11 @@ import sys
 import threading
 import time
 
+# nbformat validates with jsonschema, and jsonschema imports `rfc3987_syntax` when it is installed
+# (JupyterLab's jupyter-events brings it) for an "iri" format no notebook schema uses; that import
+# builds a parser grammar, 2.9 s of every run's start here. Marked absent, it is skipped.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 REPORT = ROOT / "target" / "notebook-timings.json"
@@ -656,8 +661,7 @@ def warm(path: pathlib.Path, max_first_cell: float | None) -> int:
     print(f"   first cell {first:.1f} s from the kernel's launch; all {time.monotonic() - started:.1f} s; "
           f"peak memory of the kernel and its compilers {memory.mib:.0f} MiB", flush=True)
     if max_first_cell is not None and first > max_first_cell:
-        print(f"   FAILED the first cell took {first:.1f} s, more than {max_first_cell:.0f} s: "
-              "the cache did not serve it")
+        print(f"   FAILED the first cell took {first:.1f} s, more than {max_first_cell:.0f} s")
         return 1
     return 1 if found_any else 0
 

@@ -25,11 +25,21 @@ timed() {
   "$@"
   note "($label: $((SECONDS - t)) s)"
 }
+# Under CI the checkout is new on every run: the workspace's own build (clippy's and the tests')
+# is kept between runs in the user's cache, as CI services keep target/, and cargo rebuilds what
+# changed (about 2 minutes less on 2 cores). Only these cargo commands use it: the kernels' build
+# directories (target/kernels) and the course's programs (target/tools) stay in the checkout.
+cargo_target=()
+if [ "${CI:-}" = "true" ]; then
+  cargo_target=(--target-dir "${XDG_CACHE_HOME:-$HOME/.cache}/async-techniques-in-rust/target")
+  note "CI: the workspace builds in ${cargo_target[1]} (kept between runs)"
+fi
 timed "cargo fmt --check" cargo fmt --all -- --check
-timed "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets --locked -- -D warnings
+timed "cargo clippy (warnings are errors)" \
+  cargo clippy "${cargo_target[@]}" --workspace --all-targets --locked -- -D warnings
 timed "cargo clippy, support without its web feature" \
-  cargo clippy -p support --no-default-features --all-targets --locked -- -D warnings
-timed "cargo test (the workspace: unit and doc tests)" cargo test --workspace --locked
+  cargo clippy "${cargo_target[@]}" -p support --no-default-features --all-targets --locked -- -D warnings
+timed "cargo test (the workspace: unit and doc tests)" cargo test "${cargo_target[@]}" --workspace --locked
 timed "static check of the committed notebooks" "$VENV/bin/python" scripts/notebooks.py check
 timed "Binder: the Dockerfile repo2docker would build, on mybinder.org's rules (and its self-test)" scripts/repo2docker-check.sh
 timed "the notebook harness catches what it should (self-test)" "$VENV/bin/python" scripts/test_harness.py

@@ -8,8 +8,10 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import time
 
-import nbformat
+sys.modules.setdefault("rfc3987_syntax", None)  # as scripts/notebooks.py does: 2.9 s of import
+import nbformat  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 # The kernels start in notebooks/ (--from-notebooks), so this is the `:dep` line of chapters 01,
@@ -131,8 +133,6 @@ def static_cases() -> tuple[int, int]:
 def launcher_cases() -> tuple[int, int]:
     """scripts/kernel.py with a stand-in for evcxr: the slot lock stays with the launcher."""
     import fcntl
-    import os
-    import time
 
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -195,6 +195,7 @@ def main() -> int:
                 env["CI"] = "true"
             elif name == "unavailable-is-skipped":
                 env.pop("CI", None)
+            case_started = time.monotonic()
             run = subprocess.run(
                 [sys.executable, str(HERE / "notebooks.py"), "test", str(path),
                  "--report", str(pathlib.Path(tmp) / "report.json"),
@@ -207,7 +208,8 @@ def main() -> int:
             passed += ok
             failed += not ok
             verdict = "ok" if ok else "WRONG"
-            print(f"   {name:<24} harness {'passed' if run.returncode == 0 else 'failed'} it: {verdict}")
+            print(f"   {name:<34} harness {'passed' if run.returncode == 0 else 'failed'} it: {verdict}"
+                  f"  ({time.monotonic() - case_started:.0f} s)", flush=True)
             if not ok:
                 print(f"      expected it to {'pass' if should_pass else 'fail'} and say {expect!r}; it said:")
                 print("      " + output[-1500:].replace("\n", "\n      "))
