@@ -5,6 +5,7 @@ folder and run through `notebooks.py test` in its own fresh kernel (plain Rust, 
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import tempfile
@@ -140,7 +141,8 @@ def launcher_cases() -> tuple[int, int]:
         fake = pathlib.Path(tmp) / "fake-evcxr"
         # A kernel that starts a program in a session of its own (as a cell's `setsid` child
         # would) which outlives it, then exits.
-        fake.write_text("#!/bin/sh\nsetsid sleep 20 >/dev/null 2>&1 < /dev/null &\nexit 0\n")
+        orphan = pathlib.Path(tmp) / "orphan.pid"
+        fake.write_text(f"#!/bin/sh\nsetsid sleep 20 >/dev/null 2>&1 < /dev/null &\necho $! > {orphan}\nexit 0\n")
         fake.chmod(0o755)
         env = dict(os.environ, COURSE_KERNEL_SLOTS=str(slots), COURSE_PRELOAD="0")
         run = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
@@ -152,7 +154,10 @@ def launcher_cases() -> tuple[int, int]:
                 ok = True
             except OSError:
                 ok = False
-        subprocess.run(["pkill", "-f", "^sleep 20$"], check=False)
+        try:  # only the orphan this case started (setsid execs `sleep` in the same process)
+            os.kill(int(orphan.read_text()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
         ok = ok and run.returncode == 0
         passed += ok
         failed += not ok

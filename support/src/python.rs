@@ -230,7 +230,9 @@ mod tests {
     #[test]
     fn a_child_writing_more_than_a_pipe_holds_finishes_in_time() {
         let _processes = crate::process_test_lock();
-        let Some(python) = python_or_skip("a_child_writing_more_than_a_pipe_holds") else {
+        let Some(python) =
+            python_or_skip("a_child_writing_more_than_a_pipe_holds_finishes_in_time")
+        else {
             return;
         };
         // 512 KiB on each pipe before it exits: with only one pipe read, or none until the

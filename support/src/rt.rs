@@ -44,6 +44,8 @@ pub fn block_on<F: Future>(future: F) -> Result<F::Output> {
 /// })?;
 /// assert_eq!(n, 42);
 /// assert!(support::rt::block_on_workers(0, async {}).is_err());
+/// // A typo's worker count is refused before any thread starts.
+/// assert!(support::rt::block_on_workers(support::rt::MAX_WORKERS + 1, async {}).is_err());
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn block_on_workers<F: Future>(worker_threads: usize, future: F) -> Result<F::Output> {

@@ -116,6 +116,8 @@ where
 /// assert!(cpu_chart("One busy core", &trace)?.svg().contains("core 1"));
 /// let ragged = CpuTrace { per_core: vec![vec![100.0], vec![3.0, 1.0]], ..trace };
 /// assert!(cpu_chart("Ragged", &ragged).is_err());
+/// let broken = CpuTrace { per_core: vec![vec![f64::NAN, 100.0], vec![3.0, 1.0]], ..ragged };
+/// assert!(cpu_chart("Broken", &broken).is_err());
 /// # Ok::<(), support::Error>(())
 /// ```
 pub fn cpu_chart(title: &str, trace: &CpuTrace) -> Result<Figure> {
