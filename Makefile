@@ -50,10 +50,9 @@ warm:
 	@scripts/setup.sh --warm
 
 ## Remove the Rust kernels' build directories (target/kernels): the next kernel, or make warm,
-## builds them again. For a slot that is broken; close every notebook's kernel first.
+## builds them again. For a slot that is broken; refuses while a kernel holds a slot.
 clean-kernels:
-	@if pgrep -f scripts/kernel.py >/dev/null; then echo "a Rust kernel is running: close it first (its slot is in use)"; exit 1; fi
-	rm -rf target/kernels
+	@python3 scripts/kernel.py --clean
 
 setup:
 	@scripts/setup.sh

@@ -30,7 +30,11 @@ case "$mode" in
     hog_cpu="$("$VENV/bin/python" -c 'import os; print(max(os.sched_getaffinity(0)))')"
     taskset -c "$hog_cpu" "$VENV/bin/python" -c 'while True: pass' &
     hog=$!
-    trap 'kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null || true' EXIT
+    # SIGKILL: it ends the hog even if it was stopped (a stopped process keeps a SIGTERM pending).
+    trap 'kill -KILL "$hog" 2>/dev/null; wait "$hog" 2>/dev/null || true' EXIT
+    # Named for the harness self-test, which stops the hog from a notebook to prove the check
+    # below fails a run that was not busy.
+    export COURSE_HOG_PID="$hog"
     sleep 1
     kill -0 "$hog" 2>/dev/null || die "the CPU hog did not start on CPU $hog_cpu"
     note "a CPU hog (process $hog) keeps CPU $hog_cpu of the ones this run may use ($allowed) busy"

@@ -30,6 +30,10 @@ and the slot's last preload of the same lines did not fail (a failure is logged 
 changes nothing else; the reader's own first cell then does the work as before). COURSE_PRELOAD=0
 turns it off.
 
+Resetting. `kernel.py --clean` (`make clean-kernels`) removes every slot, so the next kernel
+builds its slot again: for a slot that is broken (a build that keeps failing, a lock path that
+is not a file). It refuses, naming the slot, while any slot's lock is held by an open kernel.
+
 COURSE_KERNEL_SLOTS=DIR puts the slots somewhere else (the Binder check uses a throwaway one).
 Where locking is not available (no fcntl: Windows), the kernel starts as evcxr would by itself.
 """
@@ -97,7 +101,7 @@ def take_slot() -> tuple[pathlib.Path, int] | None:
         except OSError as why:
             # A lock path that is not a file (a directory left by accident): use another slot,
             # and say which one is broken and how to mend it.
-            log(f"slot-{n} cannot be locked ({why}); remove {lock} to use it again")
+            log(f"slot-{n} cannot be locked ({why}); remove {lock} (or run make clean-kernels) to use it again")
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -108,6 +112,39 @@ def take_slot() -> tuple[pathlib.Path, int] | None:
         slot.mkdir(exist_ok=True)
         return slot, fd
     return None
+
+
+def clean() -> int:
+    """Removes every slot when no kernel holds one; refuses, naming the slots in use, if any."""
+    import fcntl
+    import shutil
+
+    if not SLOTS.exists():
+        print(f"no kernel build directories at {SLOTS}: nothing to remove")
+        return 0
+    in_use = []
+    held = []
+    try:
+        for lock in sorted(SLOTS.glob("slot-*.lock")):
+            if not lock.is_file():
+                continue  # a broken lock path: removed with the rest
+            fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+            held.append(fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                in_use.append(lock.stem)
+        if in_use:
+            print(f"a Rust kernel is using {', '.join(in_use)} in {SLOTS}: close every notebook's "
+                  "kernel (or stop JupyterLab) first, then run this again", file=sys.stderr)
+            return 1
+        # Removed while this process holds every lock, so no kernel can take a slot meanwhile.
+        shutil.rmtree(SLOTS)
+    finally:
+        for fd in held:
+            os.close(fd)
+    print(f"removed {SLOTS}: the next kernel (or make warm) builds its slot again")
+    return 0
 
 
 def log(text: str) -> None:
@@ -200,6 +237,8 @@ def alive(pid: int) -> bool:
 
 def main() -> int:
     args = sys.argv[1:]
+    if args == ["--clean"]:
+        return clean()
     if len(args) == 4 and args[0] == "--preload":
         preload(args[1], pathlib.Path(args[2]), int(args[3]))
         return 0
@@ -207,7 +246,8 @@ def main() -> int:
     if len(args) == 3 and args[0] == "--evcxr":
         program, args = args[1], args[2:]
     if len(args) != 1:
-        sys.exit("usage: kernel.py [--evcxr PATH] CONNECTION_FILE (the kernel spec runs this)")
+        sys.exit("usage: kernel.py [--evcxr PATH] CONNECTION_FILE (the kernel spec runs this)\n"
+                 "       kernel.py --clean (remove every kernel build directory: make clean-kernels)")
     connection_file = args[0]
     argv = [program or evcxr(), "--control_file", connection_file]
     env = dict(os.environ)

@@ -15,6 +15,10 @@ Each sabotage in tests/mutants.toml is a small source change with the claim it m
     notebook = "notebooks/01-why-async.ipynb"   # for a workspace file: the chapter that shows it
     quick = true                           # one per chapter: run by the test command
 
+An *absence* (expect = "unavailable") takes away something a reader may not have (Python, wrk)
+the way the chapter would meet it: the whole chapter must then run without a failure, and its
+claim about that thing must show "– not judged (unavailable)", never ✔ (it is not a quick one).
+
 A chapter sabotage runs a copy of the notebook with the cell changed; a workspace sabotage
 (support/, math_core/) runs the chapter against a copy of the workspace with the file changed
 (its `:dep` lines point at the copy, so the kernel builds that copy once: tens of seconds).
@@ -57,6 +61,8 @@ def load(only: list[str], quick: bool) -> list[dict]:
         missing = [k for k in ("id", "what", "file", "find", "replace", "claim") if k not in m]
         if missing:
             raise SystemExit(f"tests/mutants.toml: {m.get('id', '?')} lacks {missing}")
+        if m.get("expect", "✘") not in ("✘", "unavailable"):
+            raise SystemExit(f"tests/mutants.toml: {m['id']}: expect is ✘ (the default) or unavailable")
         if not m["file"].endswith(".ipynb") and "notebook" not in m:
             raise SystemExit(f"tests/mutants.toml: {m['id']} changes {m['file']}: name its `notebook`")
     if only:
@@ -126,13 +132,28 @@ def run_one(m: dict) -> tuple[str, float, str]:
     nbformat.write(nb, path)
     run = notebooks.Run(path)
     run.client.resources = {"metadata": {"path": str(notebooks.NOTEBOOKS)}}
-    verdict, detail = "MISSED", "every cell ran and no claim failed"
+    absent = m.get("expect") == "unavailable"
+    verdict, detail = "MISSED", ("every cell ran and no claim failed" if not absent else
+                                 "every cell ran, and no row showed the claim not judged (unavailable)")
     with run.client.setup_kernel():
         cells = notebooks.code_cells(run.nb)
         for number, (index, cell) in enumerate(cells, 1):
             _, found = run.run_cell(cell, index, label=number)
+            if absent and not found:
+                rows = [line.strip() for o in cell.outputs
+                        for line in notebooks.output_text(o).splitlines() if m["claim"] in line]
+                judged = [row for row in rows if "– not judged (unavailable)" not in row]
+                if judged:  # a ✔ (or ✘) for something that was not there: missed, whatever follows
+                    verdict, detail = "MISSED", f"cell {number} judged it: {judged[0][:160]}"
+                    break
+                if rows:
+                    verdict, detail = "caught", f"cell {number}: {rows[0][:160]}"
+                continue  # the rest of the chapter must run without it too
             if not found:
                 continue
+            if absent:
+                verdict, detail = "BROKEN", f"cell {number}: {found[0][:200]}"
+                break
             failed = [line.strip() for o in cell.outputs
                       for line in notebooks.output_text(o).splitlines()
                       if line.lstrip().startswith(notebooks.FAILED_MARK)]
@@ -161,7 +182,7 @@ def main() -> int:
             print(f"   {verdict} in {seconds:.0f} s: {detail}", flush=True)
             rows.append((m, verdict, seconds, detail))
     print()
-    print(f"{'sabotage':<40} {'claim that must turn ✘':<44} {'verdict':<12} {'s':>5}")
+    print(f"{'sabotage':<40} {'claim that must turn ✘ (or not judged)':<44} {'verdict':<12} {'s':>5}")
     for m, verdict, seconds, _ in rows:
         print(f"{m['id'][:40]:<40} {m['claim'][:44]:<44} {verdict:<12} {seconds:>5.0f}")
     missed = [r for r in rows if r[1] != "caught"]

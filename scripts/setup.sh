@@ -107,29 +107,15 @@ if [ "${#notebooks[@]}" -gt 0 ]; then
   signed="$(sha256sum "${notebooks[@]}" | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$VENV/.trusted-notebooks.sha256" 2>/dev/null)" != "$signed" ] ||
      [ ! -s "$trust_db" ] || [ ! -s "$trust_secret" ]; then
-    # Signing a notebook lets its outputs run in the browser: only outputs that pass the safety
-    # check (a MIME allow-list; no script, event handler, javascript: URL or foreign content)
-    # are signed. One that fails is left untrusted (its charts show as text) and named.
-    safe=()
-    for nb in "${notebooks[@]}"; do
-      if "$VENV/bin/python" scripts/notebooks.py safe "$nb" > "$VENV/.safety.log" 2>&1; then
-        safe+=("$nb")
-      else
-        note "NOT trusting $nb: its outputs failed the safety check:"
-        sed 's/^/      /' "$VENV/.safety.log" >&2
-      fi
-    done
-    mkdir -p "$jupyter_data"
-    if [ "${#safe[@]}" -gt 0 ]; then
-      JUPYTER_DATA_DIR="$jupyter_data" "$VENV/bin/jupyter" trust \
-        --NotebookNotary.db_file="$trust_db" --NotebookNotary.secret_file="$trust_secret" \
-        "${safe[@]}" > "$VENV/.trust.log" 2>&1 ||
-        { cat "$VENV/.trust.log" >&2; die "jupyter trust failed on the course's notebooks (its output is above)"; }
-    fi
-    if [ "${#safe[@]}" -eq "${#notebooks[@]}" ]; then
-      echo "$signed" > "$VENV/.trusted-notebooks.sha256"
-    fi
-    step "Trusted ${#safe[@]} of the course's ${#notebooks[@]} notebooks, so JupyterLab shows their charts on opening (key and signatures: ${jupyter_data#"$ROOT"/})"
+    # Signing a notebook lets its outputs run in the browser: scripts/trust.sh signs only the
+    # notebooks whose outputs pass the safety check, and names the others (left untrusted).
+    trusted=0
+    scripts/trust.sh "$trust_db" "$trust_secret" "${notebooks[@]}" || trusted=$?
+    case "$trusted" in
+      0) echo "$signed" > "$VENV/.trusted-notebooks.sha256" ;;
+      3) ;;  # some were refused and named: checked again next time
+      *) die "scripts/trust.sh could not sign the course's notebooks (its output is above)" ;;
+    esac
   fi
 fi
 # wrk is optional: chapter 08 cross-checks its own load generator with it when it is installed

@@ -175,12 +175,150 @@ def launcher_cases() -> tuple[int, int]:
     return passed, failed
 
 
+def _write_configs(kernel, path: pathlib.Path, writer: int) -> None:
+    for i in range(300):
+        kernel.write_if_changed(path, f"# writer {writer}, version {i}\n" * 20)
+
+
+def tally(results: list[tuple[str, bool, str]]) -> tuple[int, int]:
+    """Prints each (name, ok, what went wrong) and returns (passed, failed)."""
+    for name, ok, wrong in results:
+        print(f"   {name:<58} {'ok' if ok else 'WRONG: ' + wrong}")
+    return sum(ok for _, ok, _ in results), sum(not ok for _, ok, _ in results)
+
+
+def script_cases() -> tuple[int, int]:
+    """The scripts' own guards, each run the way the test command or a reader meets it (no kernel)."""
+    import fcntl
+    import importlib.util
+    import multiprocessing
+    import re
+
+    results = []
+    spec = importlib.util.spec_from_file_location("kernel_launcher", HERE / "kernel.py")
+    kernel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kernel)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        # Kernels starting together each write the slots' cargo config: no writer may fail, and
+        # the file must be one writer's whole text (a shared partial file fails both ways).
+        config = tmp / ".cargo" / "config.toml"
+        writers = [multiprocessing.get_context("fork").Process(target=_write_configs, args=(kernel, config, n))
+                   for n in range(4)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join(120)
+        text = config.read_text() if config.exists() else ""
+        whole = re.fullmatch(r"(# writer \d+, version \d+\n)\1{19}", text) is not None
+        codes = [w.exitcode for w in writers]
+        results.append(("kernel.py: four launchers writing the cargo config at once",
+                        codes == [0] * 4 and whole, f"exit codes {codes}, whole file: {whole}"))
+
+        # make clean-kernels: refused, by name, while a kernel holds a slot; then removes them all.
+        slots = tmp / "kernels"
+        (slots / "slot-0").mkdir(parents=True)
+        (slots / "slot-1.lock").mkdir()  # a broken lock path goes too
+        env = dict(os.environ, COURSE_KERNEL_SLOTS=str(slots))
+        with open(slots / "slot-0.lock", "a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            busy = subprocess.run(["make", "-s", "-C", str(HERE.parent), "clean-kernels"], env=env,
+                                  capture_output=True, text=True, timeout=60)
+        kept = (slots / "slot-0").exists()
+        free = subprocess.run(["make", "-s", "-C", str(HERE.parent), "clean-kernels"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        results.append(("make clean-kernels refuses while a kernel holds a slot",
+                        busy.returncode != 0 and "slot-0" in busy.stderr and kept,
+                        busy.stdout + busy.stderr))
+        results.append(("make clean-kernels then removes every slot",
+                        free.returncode == 0 and not slots.exists(), free.stdout + free.stderr))
+
+        # Set-up signs a notebook only if its outputs pass the safety check.
+        svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+        paths = {}
+        for name, chart in [("clean", svg), ("script", svg.replace("<rect", "<script>alert(1)</script><rect"))]:
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [nbformat.v4.new_code_cell("1", execution_count=1, outputs=[
+                nbformat.v4.new_output("display_data", data={"image/svg+xml": chart})])]
+            paths[name] = tmp / f"{name}.ipynb"
+            nbformat.write(nb, paths[name])
+        db, secret = tmp / "trust" / "nbsignatures.db", tmp / "trust" / "notebook_secret"
+        run = subprocess.run([str(HERE / "trust.sh"), str(db), str(secret), str(paths["clean"]),
+                              str(paths["script"])], capture_output=True, text=True, timeout=120)
+        from nbformat.sign import NotebookNotary
+        notary = NotebookNotary(db_file=str(db), secret_file=str(secret))
+        signed = {name: db.exists() and notary.check_signature(nbformat.read(path, as_version=4))
+                  for name, path in paths.items()}
+        notary.store.close()
+        results.append(("set-up signs a safe notebook and refuses one with a <script>",
+                        run.returncode == 3 and signed == {"clean": True, "script": False}
+                        and "NOT trusting" in run.stdout + run.stderr,
+                        f"exit {run.returncode}, signed {signed}: {run.stdout[-300:]}{run.stderr[-300:]}"))
+
+        # The busy run on one CPU: SKIPPED, recorded for the test command's summary.
+        skipped_file = tmp / "skipped.txt"
+        skipped_file.write_text("")
+        run = subprocess.run(["taskset", "-c", "0", str(HERE / "busy-run.sh"), "busy",
+                              str(paths["clean"])], env=dict(os.environ, COURSE_SKIPPED_FILE=str(skipped_file)),
+                             capture_output=True, text=True, timeout=60)
+        results.append(("the busy run on one CPU is SKIPPED, and recorded",
+                        run.returncode == 0 and "busy run" in skipped_file.read_text(),
+                        f"exit {run.returncode}: {run.stdout[-300:]}{run.stderr[-300:]}"))
+
+        # OPEN_ONLY=1 under CI fails at once (it would skip the browser run of chapter 01).
+        run = subprocess.run([str(HERE / "browser-test.sh")], env=dict(os.environ, CI="true", OPEN_ONLY="1"),
+                             capture_output=True, text=True, timeout=60)
+        results.append(("OPEN_ONLY=1 under CI fails the browser test at once",
+                        run.returncode != 0 and "nothing may be skipped" in run.stderr,
+                        f"exit {run.returncode}: {run.stdout[-300:]}{run.stderr[-300:]}"))
+
+        # A peak memory that could not be read is SKIPPED, not a pass.
+        before = len(notebooks.SKIPPED)
+        with notebooks.PeakMemory(None) as unread:
+            pass
+        over = notebooks.PeakMemory(None)
+        over.peak = 2000 * 2**20
+        results.append(("a memory peak that could not be read is SKIPPED, not passed",
+                        notebooks.memory_budget("x.ipynb", unread, 1200) == []
+                        and len(notebooks.SKIPPED) == before + 1
+                        and notebooks.memory_budget("x.ipynb", over, 1200) != [],
+                        f"skipped {notebooks.SKIPPED[before:]}"))
+        del notebooks.SKIPPED[before:]
+    return tally(results)
+
+
+def busy_hog_case() -> tuple[int, int]:
+    """The busy run fails a run whose hog did not really run: a notebook stops the hog."""
+    with tempfile.TemporaryDirectory() as tmp:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
+        stop = ('let hog = std::env::var("COURSE_HOG_PID")?;\n'
+                'std::process::Command::new("kill").args(["-STOP", &hog]).status()?;\n'
+                'std::thread::sleep(std::time::Duration::from_secs(2));')
+        # The hog is stopped first, before `support` loads (seconds), so it ran for a fraction
+        # of the run however slowly the kernel starts; the claim then saw (made-up) competition.
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in (stop, SUPPORT, BUSY_CLAIM)]
+        path = pathlib.Path(tmp) / "hog-stopped.ipynb"
+        nbformat.write(nb, path)
+        started = time.monotonic()
+        env = dict(os.environ)
+        env.pop("COURSE_SKIPPED_FILE", None)
+        # The harness's own option goes after the notebook: busy-run.sh passes it on.
+        run = subprocess.run([str(HERE / "busy-run.sh"), "busy", str(path), "--from-notebooks"],
+                             env=env, capture_output=True, text=True, timeout=600)
+        out = run.stdout + run.stderr
+        ok = run.returncode != 0 and "the run was not busy" in out
+        print(f"   {'the busy run fails when its CPU hog did not run':<58} {'ok' if ok else 'WRONG: ' + out[-800:]}"
+              f"  ({time.monotonic() - started:.0f} s)", flush=True)
+    return int(ok), int(not ok)
+
+
 def main() -> int:
     only = sys.argv[1:]
     passed, failed = static_cases() if not only else (0, 0)
     if not only:
-        p, f = launcher_cases()
-        passed, failed = passed + p, failed + f
+        for p, f in (launcher_cases(), script_cases(), busy_hog_case()):
+            passed, failed = passed + p, failed + f
     with tempfile.TemporaryDirectory() as tmp:
         for name, (cells, should_pass, expect) in cases(tmp).items():
             if only and name not in only:

@@ -706,14 +706,29 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_child_past_its_deadline_is_killed_and_reaped() {
+        // The child writes its pid (`exec` keeps it), so the test can look for it afterwards.
+        let pid_file =
+            std::env::temp_dir().join(format!("course-os-deadline-{}.pid", std::process::id()));
         let started = std::time::Instant::now();
         let err = run_with_deadline(
-            std::process::Command::new("sleep").arg("30"),
-            Duration::from_millis(200),
+            std::process::Command::new("sh").args([
+                "-c",
+                &format!("echo $$ > '{}'; exec sleep 30", pid_file.display()),
+            ]),
+            Duration::from_millis(300),
         )
         .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(5));
+        let pid = std::fs::read_to_string(&pid_file).expect("the child wrote its pid");
+        let _ = std::fs::remove_file(&pid_file);
+        // Killed and not reaped, it would stay in /proc as a zombie (state Z) until this
+        // process exits; reaped, its entry is gone.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+        assert!(
+            stat.is_err(),
+            "the child is still in the process table: {stat:?}"
+        );
     }
 
     #[test]
