@@ -186,7 +186,7 @@ def main() -> int:
         print(f"peak memory, kernel and compilers: {min(peaks)}–{max(peaks)} MiB (goal ≤ 1,200 MiB)")
     rebuilt = sorted({c for r in rows for c in r["recompiled_on_later_cells"]})
     print(f"crates cargo printed as Compiling on a later cell: {', '.join(rebuilt) or 'none'}")
-    print(f"written to {args.out.relative_to(ROOT)}")
+    print(f"written to {args.out.resolve()}")
     return 1 if any(r["problems"] for r in rows) else 0
 
 
