@@ -23,7 +23,8 @@ check: setup
 nav: setup
 	@.venv/bin/python scripts/notebooks.py nav
 
-## Break the code on purpose (tests/mutants.toml) and check each claim it must break turns ✘.
+## Break the code on purpose (tests/mutants.toml) and check each claim it must break turns ✘
+## (and that 01 and 03 without Python, 08 without wrk, run through with that claim not judged).
 ## One: make mutants MUTANTS="01-every-thread-counts-all"
 mutants: setup
 	@.venv/bin/python scripts/mutants.py $(if $(MUTANTS),--only $(MUTANTS))

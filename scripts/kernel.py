@@ -86,6 +86,23 @@ def write_if_changed(path: pathlib.Path, text: str) -> None:
     partial.replace(path)
 
 
+def guard(mode: int) -> int | None:
+    """Takes the lock beside the slots' folder (shared while a kernel picks its slot, exclusive
+    while `clean` removes them), waiting at most 10 s; returns its descriptor, or None."""
+    import fcntl
+
+    SLOTS.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(SLOTS.parent / f".{SLOTS.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    for _ in range(100):
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return fd
+        except OSError:
+            time.sleep(0.1)
+    os.close(fd)
+    return None
+
+
 def take_slot() -> tuple[pathlib.Path, int] | None:
     """Locks the first free slot and returns its directory and the lock's descriptor, which
     stays open (and not inheritable) in this process for the kernel's life."""
@@ -93,38 +110,63 @@ def take_slot() -> tuple[pathlib.Path, int] | None:
         import fcntl
     except ImportError:
         return None
-    SLOTS.mkdir(parents=True, exist_ok=True)
-    for n in range(MAX_SLOTS):
-        lock = SLOTS / f"slot-{n}.lock"
-        try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as why:
-            # A lock path that is not a file (a directory left by accident): use another slot,
-            # and say which one is broken and how to mend it.
-            log(f"slot-{n} cannot be locked ({why}); remove {lock} (or run make clean-kernels) to use it again")
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        slot = SLOTS / f"slot-{n}"
-        slot.mkdir(exist_ok=True)
-        return slot, fd
-    return None
+    held = guard(fcntl.LOCK_SH)  # no `make clean-kernels` removes the folder meanwhile
+    if held is None:
+        log(f"{SLOTS} is being removed (make clean-kernels); taking a slot anyway")
+    try:
+        SLOTS.mkdir(parents=True, exist_ok=True)
+        for n in range(MAX_SLOTS):
+            lock = SLOTS / f"slot-{n}.lock"
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as why:
+                # A lock path that is not a file (a directory left by accident): use another
+                # slot, and say which one is broken and how to mend it.
+                log(f"slot-{n} cannot be locked ({why}); remove {lock} (or run make clean-kernels) to use it again")
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            slot = SLOTS / f"slot-{n}"
+            slot.mkdir(exist_ok=True)
+            return slot, fd
+        return None
+    finally:
+        if held is not None:
+            os.close(held)
+
+
+# What the slots' folder holds: the slots, their locks, the cargo config and `warm`'s markers.
+SLOT_ENTRY = r"slot-\d+|slot-\d+\.lock|\.cargo|warm-[0-9a-f]+"
 
 
 def clean() -> int:
-    """Removes every slot when no kernel holds one; refuses, naming the slots in use, if any."""
+    """Removes every slot when no kernel holds one; refuses, naming the slots in use, if any, and
+    touches nothing but what the launcher and `warm` put there."""
     import fcntl
+    import re
     import shutil
 
+    if SLOTS.is_symlink():
+        print(f"{SLOTS} is a symbolic link: remove what it points to yourself", file=sys.stderr)
+        return 1
     if not SLOTS.exists():
-        print(f"no kernel build directories at {SLOTS}: nothing to remove")
+        print(f"no kernel build directories at {SLOTS.resolve()}: nothing to remove")
         return 0
-    in_use = []
-    held = []
+    strangers = sorted(e.name for e in SLOTS.iterdir() if not re.fullmatch(SLOT_ENTRY, e.name))
+    if strangers:
+        print(f"{SLOTS.resolve()} holds more than kernel build directories ({', '.join(strangers)}): "
+              "nothing removed", file=sys.stderr)
+        return 1
+    held = [guard(fcntl.LOCK_EX)]  # no kernel is picking a slot while this looks and moves
+    if held[0] is None:
+        print("a Rust kernel kept starting for 10 s: try again", file=sys.stderr)
+        return 1
+    aside = SLOTS.with_name(f".{SLOTS.name}.removing-{os.getpid()}")
     try:
+        in_use = []
         for lock in sorted(SLOTS.glob("slot-*.lock")):
             if not lock.is_file():
                 continue  # a broken lock path: removed with the rest
@@ -135,15 +177,20 @@ def clean() -> int:
             except OSError:
                 in_use.append(lock.stem)
         if in_use:
-            print(f"a Rust kernel is using {', '.join(in_use)} in {SLOTS}: close every notebook's "
-                  "kernel (or stop JupyterLab) first, then run this again", file=sys.stderr)
+            print(f"a Rust kernel is using {', '.join(in_use)} in {SLOTS.resolve()}: close every "
+                  "notebook's kernel (or stop JupyterLab) first, then run this again", file=sys.stderr)
             return 1
-        # Removed while this process holds every lock, so no kernel can take a slot meanwhile.
-        shutil.rmtree(SLOTS)
+        # Moved aside at once, under the locks: a kernel starting after this builds a new slot.
+        SLOTS.rename(aside)
     finally:
         for fd in held:
             os.close(fd)
-    print(f"removed {SLOTS}: the next kernel (or make warm) builds its slot again")
+    try:
+        shutil.rmtree(aside)
+    except OSError as why:
+        print(f"could not remove all of {aside} ({why}): remove it by hand", file=sys.stderr)
+        return 1
+    print(f"removed {SLOTS.resolve()}: the next kernel (or make warm) builds its slot again")
     return 0
 
 

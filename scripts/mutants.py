@@ -132,7 +132,10 @@ def run_one(m: dict) -> tuple[str, float, str]:
     nbformat.write(nb, path)
     run = notebooks.Run(path)
     run.client.resources = {"metadata": {"path": str(notebooks.NOTEBOOKS)}}
-    absent = m.get("expect") == "unavailable"
+    # An absence asks whether the chapter fails without the thing, not whether the machine stayed
+    # quiet through a whole chapter: claims not judged because other programs competed are no
+    # failure here (a sabotage stops at its first ✘ and keeps the harness's quiet rule).
+    notebooks.BUSY["allowed"] = absent = m.get("expect") == "unavailable"
     verdict, detail = "MISSED", ("every cell ran and no claim failed" if not absent else
                                  "every cell ran, and no row showed the claim not judged (unavailable)")
     with run.client.setup_kernel():
@@ -165,6 +168,12 @@ def run_one(m: dict) -> tuple[str, float, str]:
             else:
                 verdict, detail = "BROKEN", f"cell {number}: {found[0][:200]}"
             break
+        if absent and verdict == "caught":
+            # Stderr or a panic that reached a cell after its reply fails the chapter too.
+            late = [("after the last", f) for f in run.run_extra("()")] + list(run.late())
+            if late:
+                verdict, detail = "BROKEN", f"cell {late[0][0]}: {late[0][1][:200]}"
+    notebooks.BUSY["allowed"] = False
     return verdict, time.monotonic() - started, detail
 
 
