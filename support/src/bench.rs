@@ -728,12 +728,19 @@ mod tests {
         assert!((0.004..0.03).contains(&one), "one copy took {one} s");
         assert!(measured.ceiling(2).unwrap() < 1.2);
         assert_eq!(measured.reference_steps, 0);
-        assert!(
-            measured
-                .disturbance()
-                .unwrap()
-                .contains("5 ms under one lock")
-        );
+        // A ceiling under the floor is a disturbance, named after the reference. The tests
+        // beside this one may compete with its runs (cargo runs them in parallel): that is
+        // reported first, and is a disturbance too.
+        let why = measured
+            .disturbance()
+            .expect("a ceiling under the floor disturbs");
+        let competed = measured.jobs.iter().chain(&measured.reference).any(|run| {
+            run.timing
+                .best_share()
+                .and_then(Share::disturbance)
+                .is_some()
+        });
+        assert!(competed || why.contains("5 ms under one lock"), "{why}");
     }
 
     #[test]
