@@ -34,6 +34,8 @@ FALSE_SPEEDUP = (
     'let (speedup, ceiling) = (m.speedup("two threads")?, m.ceiling(2)?);\n'
     'Claims::new().timed_claim("two threads get at least 90% of what this machine delivers on two",\n'
     '    format!("{speedup:.2}× of {ceiling:.2}×"), speedup >= 0.9 * ceiling, &m).assert_all()')
+# The smallest chart output: the safety check must accept it, and refuse it with a script added.
+SVG = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
 # A share that says another program used a whole core beside work that needed both.
 BUSY = ('support::share::Share { busy: 2.0, cores: 2, wall_seconds: 1.0, cpu_seconds: 1.0, group: None,\n'
         '    machine: Some(support::share::MachineCpu { busy: 2.0, stolen: 0.0, cpus: 2 }) }')
@@ -101,7 +103,7 @@ def cases(tmp: str) -> dict:
 
 def static_cases() -> tuple[int, int]:
     """The checks that need no kernel: outputs that must never be trusted (signed) are found."""
-    svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+    svg = SVG
     bad = {
         "script in SVG": {"image/svg+xml": svg.replace("<rect", "<script>alert(1)</script><rect")},
         "event handler in HTML": {"text/html": '<img src="x" onerror="alert(1)">'},
@@ -253,7 +255,7 @@ def script_cases() -> tuple[int, int]:
                         foreign.stdout + foreign.stderr))
 
         # Set-up signs a notebook only if its outputs pass the safety check.
-        svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+        svg = SVG
         paths = {}
         for name, chart in [("clean", svg), ("script", svg.replace("<rect", "<script>alert(1)</script><rect"))]:
             nb = nbformat.v4.new_notebook()
