@@ -20,6 +20,7 @@ pub mod ch07;
 pub mod ch08;
 pub mod ch09;
 pub mod ch10;
+pub mod ch11;
 
 use crate::table::emit;
 use std::cell::Cell;
