@@ -112,18 +112,11 @@ pub(crate) fn process_test_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): boxing an
-/// `async fn` in a trait, as the `async-trait` crate does.
-#[cfg(feature = "at-work")]
-pub use async_trait;
 /// Re-exported for the same reason as [`rayon`]: the web framework of chapter 08.
 #[cfg(feature = "web")]
 pub use axum;
-/// Re-exported for the same reason as [`rayon`] (chapter 11, the `at-work` feature): streams,
-/// `buffer_unordered` and other combinators.
-#[cfg(feature = "at-work")]
-pub use futures;
-/// Re-exported for the same reason as [`rayon`]: streams and their combinators.
+/// Re-exported for the same reason as [`rayon`]: futures' and streams' combinators
+/// (`join_all`, `buffer_unordered`), the part of the `futures` crate that holds them.
 pub use futures_util;
 /// Re-exported for the same reason as [`rayon`]: seeded random numbers.
 pub use rand;
