@@ -39,25 +39,27 @@ timed "cargo clippy (warnings are errors)" \
   cargo clippy "${cargo_target[@]}" --workspace --all-targets --locked -- -D warnings
 timed "cargo clippy, support without its web feature" \
   cargo clippy "${cargo_target[@]}" -p support --no-default-features --all-targets --locked -- -D warnings
+timed "cargo clippy, support with chapter 11's at-work feature" \
+  cargo clippy "${cargo_target[@]}" -p support --features at-work --all-targets --locked -- -D warnings
 timed "cargo test (the workspace: unit and doc tests)" cargo test "${cargo_target[@]}" --workspace --locked
 timed "static check of the committed notebooks" "$VENV/bin/python" scripts/notebooks.py check
 timed "Binder: the Dockerfile repo2docker would build, on mybinder.org's rules (and its self-test)" scripts/repo2docker-check.sh
 timed "the notebook harness catches what it should (self-test)" "$VENV/bin/python" scripts/test_harness.py
 timed "the kernels' first build directory, for every chapter's set-up" "$VENV/bin/python" scripts/notebooks.py warm
-# Two passes for the chapters whose second pass is cheap (01, 04-06, 09). 02, 03, 07, 08 and 10
+# Two passes for the chapters whose second pass is cheap (01, 04-06, 09, 11). 02, 03, 07, 08 and 10
 # run once here: their second passes (timers, load tests, heartbeats, 03's Python runs) would
 # add about 15 minutes and take CI past its budget; they were proven by two-pass runs when they
 # changed (`scripts/notebooks.py test` with no arguments runs every chapter twice).
-timed "notebooks through the evcxr kernel, twice (01, 04-06, 09)" \
+timed "notebooks through the evcxr kernel, twice (01, 04-06, 09, 11)" \
   "$VENV/bin/python" scripts/notebooks.py test $(ls notebooks/[0-9][0-9]-*.ipynb | grep -v -e '/02-' -e '/03-' -e '/07-' -e '/08-' -e '/10-')
 timed "notebooks 02, 03, 07, 08 and 10, once" \
   "$VENV/bin/python" scripts/notebooks.py test --passes 1 notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/07-*.ipynb notebooks/08-*.ipynb notebooks/10-*.ipynb
 timed "claims that must fail do: one sabotage per chapter (make mutants runs all)" \
   "$VENV/bin/python" scripts/mutants.py --quick
-timed "one core (taskset -c 0): chapter 05" \
-  scripts/busy-run.sh one-core notebooks/05-*.ipynb
-timed "a busy machine (a CPU hog on one core): chapter 01" \
-  scripts/busy-run.sh busy notebooks/01-*.ipynb
+timed "one core (taskset -c 0): chapters 05 and 11" \
+  scripts/busy-run.sh one-core notebooks/05-*.ipynb notebooks/11-*.ipynb
+timed "a busy machine (a CPU hog on one core): chapters 01 and 11" \
+  scripts/busy-run.sh busy notebooks/01-*.ipynb notebooks/11-*.ipynb
 # 03 passes there too (about 5.5 minutes), but is left out to keep CI well under 90 minutes.
 timed "a Binder box (a cgroup: a quota of one CPU, 2 GB): chapters 01 and 09" \
   "$VENV/bin/python" scripts/binder_box.py notebooks/01-*.ipynb notebooks/09-*.ipynb
