@@ -344,19 +344,23 @@ mod tests {
         ] {
             assert!(inputs.contains(&root.join(file)), "{file} is not hashed");
         }
-        // Every path dependency cargo resolves for loadgen is among them.
-        let metadata = run_child(
-            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args([
-                "metadata",
-                "--offline",
-                "--format-version=1",
-                "--manifest-path",
-                &root.join("loadgen/Cargo.toml").to_string_lossy(),
-            ]),
-            Duration::from_secs(120),
-            "cargo metadata",
-        )
-        .unwrap();
+        // Every path dependency cargo resolves for loadgen is among them. The lock keeps this
+        // child apart from the tests that count or time this process's children.
+        let metadata = {
+            let _children = crate::process_test_lock();
+            run_child(
+                Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args([
+                    "metadata",
+                    "--offline",
+                    "--format-version=1",
+                    "--manifest-path",
+                    &root.join("loadgen/Cargo.toml").to_string_lossy(),
+                ]),
+                Duration::from_secs(120),
+                "cargo metadata",
+            )
+            .unwrap()
+        };
         let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
         let packages = metadata["packages"].as_array().unwrap();
         let loadgen = packages.iter().find(|p| p["name"] == "loadgen").unwrap();
