@@ -73,6 +73,33 @@ def evcxr() -> str:
     return str(cargo_home / "bin" / "evcxr_jupyter")
 
 
+def with_std_on_library_path(env: dict) -> None:
+    """Lets the kernel's cells find Rust's standard library wherever the slots are.
+
+    A cell is a library linked against the toolchain's `libstd-*.so`, found through a search
+    path (RUNPATH) that rustc writes *relative* to the folder it builds in whenever that folder
+    and the toolchain share a parent below `/`. evcxr then moves the library one folder up, so
+    the relative path misses by one level and the cell cannot be loaded ("dlopen failed": the
+    kernel dies before it answers). That is the usual layout: a clone in the home folder beside
+    `~/.rustup`, and Binder's. Naming the toolchain's library folder in the search path the
+    loader reads first (LD_LIBRARY_PATH; DYLD_LIBRARY_PATH on macOS) finds it anyway.
+    """
+    try:
+        found = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True,
+                               text=True, timeout=60, cwd=os.getcwd(), env=env)
+    except (OSError, subprocess.SubprocessError) as why:
+        log(f"rustc --print target-libdir failed ({why}): cells rely on rustc's search path")
+        return
+    libdir = found.stdout.strip()
+    if found.returncode != 0 or not os.path.isdir(libdir):
+        log(f"rustc --print target-libdir said {libdir!r}: cells rely on rustc's search path")
+        return
+    name = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"
+    paths = [p for p in env.get(name, "").split(os.pathsep) if p]
+    if libdir not in paths:
+        env[name] = os.pathsep.join(paths + [libdir])
+
+
 def write_if_changed(path: pathlib.Path, text: str) -> None:
     try:
         if path.read_text() == text:
@@ -298,6 +325,7 @@ def main() -> int:
     connection_file = args[0]
     argv = [program or evcxr(), "--control_file", connection_file]
     env = dict(os.environ)
+    with_std_on_library_path(env)
     slot = None
     try:
         taken = take_slot()

@@ -58,8 +58,12 @@ timed "claims that must fail do: one sabotage per chapter (make mutants runs all
   "$VENV/bin/python" scripts/mutants.py --quick
 timed "one core (taskset -c 0): chapters 05 and 11" \
   scripts/busy-run.sh one-core notebooks/05-*.ipynb notebooks/11-*.ipynb
-timed "a busy machine (a CPU hog on one core): chapters 01 and 11" \
-  scripts/busy-run.sh busy notebooks/01-*.ipynb notebooks/11-*.ipynb
+# Chapter 11 runs on one core above, not beside the hog: none of its claims is judged against the
+# machine's share (they are counts, paused-clock times and ratios with wide margins), so the busy
+# run, which checks that such claims say *not judged* rather than ✘, has nothing to check there
+# that the one-core run does not check harder (about 2.5 minutes).
+timed "a busy machine (a CPU hog on one core): chapter 01" \
+  scripts/busy-run.sh busy notebooks/01-*.ipynb
 # 03 passes there too (about 5.5 minutes), but is left out to keep CI well under 90 minutes.
 timed "a Binder box (a cgroup: a quota of one CPU, 2 GB): chapters 01 and 09" \
   "$VENV/bin/python" scripts/binder_box.py notebooks/01-*.ipynb notebooks/09-*.ipynb

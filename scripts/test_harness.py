@@ -174,6 +174,21 @@ def launcher_cases() -> tuple[int, int]:
         passed += ok
         failed += not ok
         print(f"   launcher: a broken slot lock is skipped, and named: {'ok' if ok else 'WRONG: ' + out.stdout + out.stderr}")
+        # The kernel's cells find Rust's standard library through the loader's search path,
+        # wherever the slots are (scripts/kernel.py, with_std_on_library_path; the Binder check
+        # runs a real kernel in that layout).
+        var = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"
+        fake.write_text(f'#!/bin/sh\necho "path=${var}"\n')
+        libdir = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True,
+                                text=True, timeout=60).stdout.strip()
+        out = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
+                              "/nonexistent-connection-file"], env=env, timeout=60,
+                             capture_output=True, text=True)
+        ok = bool(libdir) and libdir in out.stdout.strip().removeprefix("path=").split(os.pathsep)
+        passed += ok
+        failed += not ok
+        print(f"   launcher: the kernel's {var} names the toolchain's libstd folder: "
+              f"{'ok' if ok else f'WRONG: {out.stdout.strip()!r}, not {libdir!r}'}")
     return passed, failed
 
 
