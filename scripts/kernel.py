@@ -74,15 +74,18 @@ def evcxr() -> str:
 
 
 def with_std_on_library_path(env: dict) -> None:
-    """Lets the kernel's cells find Rust's standard library wherever the slots are.
+    """Lets the kernel load the libraries it compiles wherever the slots are.
 
-    A cell is a library linked against the toolchain's `libstd-*.so`, found through a search
-    path (RUNPATH) that rustc writes *relative* to the folder it builds in whenever that folder
-    and the toolchain share a parent below `/`. evcxr then moves the library one folder up, so
-    the relative path misses by one level and the cell cannot be loaded ("dlopen failed": the
-    kernel dies before it answers). That is the usual layout: a clone in the home folder beside
-    `~/.rustup`, and Binder's. Naming the toolchain's library folder in the search path the
-    loader reads first (LD_LIBRARY_PATH; DYLD_LIBRARY_PATH on macOS) finds it anyway.
+    Each compiled cell is a shared library linked against the toolchain's `libstd-*.so`, which it
+    finds through a search path (RUNPATH) that rustc writes relative to the folder it builds in
+    (`$ORIGIN/../..`). evcxr loads the library it compiles at start-up (before the notebooks'
+    settings turn on its cache) from the folder above that one, so the relative path misses by one
+    level. Where the slots and the toolchain share only `/`, the extra `..` stops at `/` and nothing
+    shows; where they share a deeper parent, as a clone in the home folder beside `~/.rustup` does
+    (most readers', and Binder's), the kernel died as it started ("dlopen failed"). Naming the
+    toolchain's library folder on the loader's search path (LD_LIBRARY_PATH; DYLD_LIBRARY_PATH on
+    macOS, untested there) finds it anyway. The folder holds only the toolchain's own libraries,
+    under hashed names, so nothing else the kernel starts can pick up a wrong one.
     """
     try:
         found = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True,
@@ -95,9 +98,9 @@ def with_std_on_library_path(env: dict) -> None:
         log(f"rustc --print target-libdir said {libdir!r}: cells rely on rustc's search path")
         return
     name = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"
-    paths = [p for p in env.get(name, "").split(os.pathsep) if p]
-    if libdir not in paths:
-        env[name] = os.pathsep.join(paths + [libdir])
+    existing = env.get(name, "")
+    if libdir not in existing.split(os.pathsep):
+        env[name] = f"{existing}{os.pathsep}{libdir}" if existing else libdir
 
 
 def write_if_changed(path: pathlib.Path, text: str) -> None:

@@ -181,8 +181,10 @@ def launcher_cases() -> tuple[int, int]:
         fake.write_text(f'#!/bin/sh\necho "path=${var}"\n')
         libdir = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True,
                                 text=True, timeout=60).stdout.strip()
+        # Without the variable in the harness's own environment, so only the launcher can set it.
+        bare = {k: v for k, v in env.items() if k != var}
         out = subprocess.run([sys.executable, str(HERE / "kernel.py"), "--evcxr", str(fake),
-                              "/nonexistent-connection-file"], env=env, timeout=60,
+                              "/nonexistent-connection-file"], env=bare, timeout=60,
                              capture_output=True, text=True)
         ok = bool(libdir) and libdir in out.stdout.strip().removeprefix("path=").split(os.pathsep)
         passed += ok

@@ -715,7 +715,8 @@ mod tests {
         // ceiling says so, where plain arithmetic would have read up to 2× (and taken ~60 ms).
         // The copies are long and the best of four is kept, so that a test beside this one
         // (cargo runs more test threads than this machine may have cores) delaying the end of
-        // one copy by a time slice cannot move the ceiling past its bound.
+        // a copy by a time slice is unlikely to move the ceiling past its bound: it would take
+        // 5 ms or more in all four rounds.
         let turns = std::sync::Mutex::new(());
         let measured = Bench::new()
             .rounds(4)

@@ -35,6 +35,21 @@ pub const COMPETING_LIMIT: f64 = 0.25;
 /// measurement counts as disturbed.
 pub const STOLEN_LIMIT: f64 = 0.1;
 
+/// How many cores more than its CPU quota a measurement may keep busy before it counts as one
+/// the quota did not hold (see [`QUOTA_SETTLE_SECONDS`]).
+pub const QUOTA_BURST_LIMIT: f64 = 0.1;
+
+/// How long a measurement must last for a CPU quota to hold it to the quota's rate. A CFS quota
+/// is enforced per period (100 ms by default, Binder's too): within one, a process may use every
+/// core it finds until the quota runs out, and is then stopped until the next period begins. So
+/// a run of a few periods gets more or less than the quota depending on where in a period it
+/// starts. Measured in a cgroup with a quota of one CPU on two cores: chapter 01's two-worker
+/// job (12 ms in its best round) ran at 1.53× and 1.56× one worker's speed in two runs (1.59
+/// cores busy in the second) and at 0.31× in a third (throttled), against a ceiling of 1.00×
+/// measured under the same quota. A run under this length (ten default periods) that the quota
+/// held back, or that kept more cores busy than the quota, is disturbed.
+pub const QUOTA_SETTLE_SECONDS: f64 = 1.0;
+
 /// The shortest measurement whose control-group CPU time is read: under it, what the other
 /// processes of a container used cannot be told from the counter's steps.
 pub const GROUP_WINDOW: Duration = Duration::from_millis(10);
@@ -87,7 +102,9 @@ impl Share {
         self.busy.min(self.cores as f64).max(0.0)
     }
 
-    /// Cores this process kept busy: CPU time ÷ wall time. Shown, never used to excuse a claim.
+    /// Cores this process kept busy: CPU time ÷ wall time. Shown, and never used to excuse a
+    /// shortfall; more than a CPU quota allows marks a run too short for the quota to hold (see
+    /// [`QUOTA_SETTLE_SECONDS`]).
     pub fn got(&self) -> f64 {
         if self.wall_seconds > 0.0 {
             self.cpu_seconds / self.wall_seconds
@@ -161,6 +178,20 @@ impl Share {
                 "other processes of this container used {others:.2} of a quota of {:.2} cores \
                  while this work needed {wanted:.2} ({taken:.2} taken from it)",
                 g.quota
+            ));
+        }
+        if let Some(g) = self.group
+            && self.wall_seconds < QUOTA_SETTLE_SECONDS
+            && (g.throttled_seconds > 0.0 || self.got() > g.quota + QUOTA_BURST_LIMIT)
+        {
+            reasons.push(format!(
+                "a quota of {:.2} cores lets a run this short ({:.3} s) through unevenly: it kept \
+                 {:.2} cores busy and was held back {:.3} s, depending on where in the quota's \
+                 period it began",
+                g.quota,
+                self.wall_seconds,
+                self.got(),
+                g.throttled_seconds
             ));
         }
         if let Some(stolen) = self.machine.map(|m| m.stolen).filter(|s| *s > STOLEN_LIMIT) {
@@ -472,6 +503,47 @@ mod tests {
             ..crowded
         };
         assert!(alone.disturbance().is_none());
+        // Two threads in a quota of one, over a run shorter than the quota's period: both
+        // cores for a moment; or the quota runs out and the run waits for the next period.
+        // Either way the quota did not hold it to its rate, so no ceiling measured under it
+        // bounds it.
+        let burst = Share {
+            busy: 2.0,
+            wall_seconds: 0.04,
+            cpu_seconds: 0.06,
+            group: Some(GroupCpu {
+                quota: 1.0,
+                busy: 1.5,
+                throttled_seconds: 0.0,
+            }),
+            ..crowded
+        };
+        let why = burst.disturbance().unwrap();
+        assert!(why.contains("kept 1.50 cores busy"), "{why}");
+        let stopped = Share {
+            wall_seconds: 0.13,
+            cpu_seconds: 0.1,
+            group: Some(GroupCpu {
+                quota: 1.0,
+                busy: 0.77,
+                throttled_seconds: 0.05,
+            }),
+            ..burst
+        };
+        let why = stopped.disturbance().unwrap();
+        assert!(why.contains("held back 0.050 s"), "{why}");
+        // Within the quota (and its noise), not held back, the same short run is judged; and a
+        // long run held back by its own quota is the limit it runs under (`alone` above).
+        let held = Share {
+            cpu_seconds: 0.044,
+            group: Some(GroupCpu {
+                quota: 1.0,
+                busy: 1.1,
+                throttled_seconds: 0.0,
+            }),
+            ..burst
+        };
+        assert!(held.disturbance().is_none(), "{:?}", held.disturbance());
     }
 
     #[test]
