@@ -87,7 +87,17 @@ grep -q '^CARGO_CONFIG = ' scripts/kernel.py || die "no CARGO_CONFIG in scripts/
 } > "$tmp/inputs"
 key="$(sha256sum < "$tmp/inputs" | cut -c1-16)"
 # How many times evcxr has answered a compilation from this cache (its entries count their hits).
-hits() { { cat "$tmp"/home/.cache/evcxr/*/hits 2>/dev/null || true; } | awk '{ n += $1 } END { print n + 0 }'; }
+# (Each entry's `hits` file holds one number, with no newline after it.)
+hits() {
+  local f n=0 h
+  for f in "$tmp"/home/.cache/evcxr/*/hits; do
+    [ -f "$f" ] || continue
+    h="$(cat "$f")"
+    [[ "$h" =~ ^[0-9]+$ ]] || die "evcxr's cache entry $f counts its hits as '$h', not a number"
+    n=$((n + h))
+  done
+  echo "$n"
+}
 seeded=""
 if [ "${COURSE_BINDER_COLD:-0}" != "1" ] && [ -s "$kept/evcxr-$key.txt" ] && [ -d "$kept/evcxr-$key" ]; then
   mkdir -p "$tmp/home/.cache"
@@ -111,7 +121,8 @@ cold=$((SECONDS - t))
 entries="$(find "$tmp/home/.cache/evcxr" -mindepth 2 -maxdepth 2 -name stderr 2>/dev/null | wc -l)"
 [ "$entries" -gt 0 ] || die "postBuild left no evcxr cache in \$HOME/.cache/evcxr"
 if [ -n "$seeded" ]; then
-  hit=$(( $(hits) - hits_before ))
+  hits_after="$(hits)"
+  hit=$((hits_after - hits_before))
   [ "$hit" -gt 0 ] || die "postBuild started with the kept evcxr cache but took nothing from it"
   note "postBuild took $hit compilations from the kept cache ($entries entries now)"
 fi
