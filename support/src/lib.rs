@@ -171,7 +171,7 @@ pub mod prelude {
     pub use crate::record::{Recorder, Span, lane_extents};
     pub use crate::rt::{block_on, block_on_workers, run, run_on};
     pub use crate::table::{Table, what_we_saw};
-    pub use crate::work::{Timing, amdahl, measure, measure_interleaved, spin_for};
+    pub use crate::work::{Timing, amdahl, measure, measure_interleaved, spin_for, steps_lasting};
     pub use crate::{futures_util, rand, rayon, tokio};
     #[cfg(feature = "web")]
     pub use crate::{reqwest, scraper};

@@ -31,6 +31,55 @@ pub fn spin_for(duration: Duration) -> u64 {
     rounds
 }
 
+/// How many steps of `work` last about `target` on one thread here. `work(n)` must do `n` steps
+/// of the same size; its result goes through [`black_box`], so the compiler cannot skip them.
+///
+/// It times doubling counts, from 1,000 steps, until one run lasts at least a twentieth of
+/// `target` (at least 2 ms), then scales the fastest of three runs at that count. So a chapter's
+/// workload lasts about as long on a processor that runs its loop in a fifth of a nanosecond
+/// a step as on one that takes three nanoseconds, and calibrating costs about a third of
+/// `target`. `target` must be from 1 ms to 60 s; an error too if a trillion steps last under
+/// the probe's time (the work does not grow with `n`).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let add_up = |n: u64| (0..n).fold(0u64, |x, i| std::hint::black_box(x ^ i));
+/// let steps = support::work::steps_lasting(Duration::from_millis(20), add_up)?;
+/// let start = Instant::now();
+/// add_up(steps);
+/// assert!(start.elapsed() > Duration::from_millis(2));
+/// assert!(support::work::steps_lasting(Duration::ZERO, add_up).is_err());
+/// assert!(support::work::steps_lasting(Duration::from_millis(20), |_n| 0).is_err());
+/// # Ok::<(), support::Error>(())
+/// ```
+pub fn steps_lasting<T>(target: Duration, mut work: impl FnMut(u64) -> T) -> Result<u64> {
+    const MOST_STEPS: u64 = 1_000_000_000_000;
+    if !(Duration::from_millis(1)..=Duration::from_secs(60)).contains(&target) {
+        return Err(Error::InvalidInput(format!(
+            "target must be from 1 ms to 60 s, got {target:?}"
+        )));
+    }
+    let probe_time = (target / 20).max(Duration::from_millis(2));
+    let mut timed = |steps: u64| {
+        let start = Instant::now();
+        black_box(work(black_box(steps)));
+        start.elapsed()
+    };
+    let mut steps = 1_000u64;
+    while timed(steps) < probe_time {
+        if steps >= MOST_STEPS {
+            return Err(Error::InvalidInput(format!(
+                "{steps} steps of the work took under {probe_time:?}: it does not grow with \
+                 its count of steps (did the compiler skip it?)"
+            )));
+        }
+        steps *= 2;
+    }
+    let fastest = (0..3).map(|_| timed(steps)).min().unwrap_or(probe_time);
+    let scaled = steps as f64 * target.as_secs_f64() / fastest.as_secs_f64().max(1e-9);
+    Ok((scaled as u64).max(1))
+}
+
 /// Wall-clock times of repeated runs of the same work.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
