@@ -389,6 +389,31 @@ def kernel_pid(client) -> int | None:
         return None
 
 
+def course_kernel_build() -> str:
+    """The version scripts/setup.sh gives the kernel it builds (scripts/common.sh's EVCXR_BUILD):
+    evcxr_jupyter's version, then "+course." and the first 12 hex digits of the patch's SHA-256."""
+    import hashlib
+
+    common = (ROOT / "scripts" / "common.sh").read_text()
+    version = re.search(r'^EVCXR_VERSION="([^"]+)"', common, re.M)
+    patch = re.search(r'^EVCXR_PATCH="([^"]+)"', common, re.M)
+    if not version or not patch:
+        raise SystemExit("scripts/common.sh names no EVCXR_VERSION or EVCXR_PATCH")
+    digest = hashlib.sha256((ROOT / patch.group(1)).read_bytes()).hexdigest()[:12]
+    return f"{version.group(1)}+course.{digest}"
+
+
+def kernel_build_problem(client) -> str | None:
+    """None when the kernel reports the course's build of evcxr_jupyter, else what is wrong."""
+    reply = client.wait_for_reply(client.kc.kernel_info())
+    found = (reply or {}).get("content", {}).get("implementation_version", "(no reply)")
+    wanted = course_kernel_build()
+    if found != wanted:
+        return (f"the kernel is evcxr_jupyter {found}, not the course's build {wanted} "
+                "(scripts/evcxr/evcxr-replay.patch): run scripts/setup.sh")
+    return None
+
+
 def short(path: pathlib.Path) -> str:
     return path.stem
 
@@ -440,6 +465,11 @@ def test(paths: list[pathlib.Path], report: pathlib.Path = REPORT, passes: int =
         started = time.monotonic()
         print(f"== {short(path)}: starting a fresh kernel", flush=True)
         with run.client.setup_kernel(), PeakMemory(kernel_pid(run.client)) as memory:
+            wrong_kernel = kernel_build_problem(run.client)
+            if wrong_kernel:
+                failures.append(f"{path.name}: {wrong_kernel}")
+                print(f"   FAIL {wrong_kernel}", flush=True)
+                continue
             cells = code_cells(run.nb)
             # The second pass re-runs copies in the same kernel, as a reader re-running cells would.
             for pass_no in range(1, passes + 1):

@@ -3,8 +3,9 @@
 #   - checks Rust (>= 1.95) and its rust-src component (evcxr's type inference reads it);
 #   - creates a project-local Python venv (.venv) with the pinned JupyterLab, nbclient and uvloop
 #     (binder/requirements.txt, the one list of them: Binder installs the same file);
-#   - builds evcxr_jupyter (the Rust kernel) with `cargo install --locked`, unless that exact
-#     version is already installed (about 8 minutes on 2 cores, once per machine);
+#   - builds evcxr_jupyter (the Rust kernel) from its published source with the course's change
+#     to evcxr (scripts/evcxr/evcxr-replay.patch), with `cargo install --locked`, unless that
+#     exact build is already installed (about 8 minutes on 2 cores, once per machine);
 #   - registers the kernel inside .venv, never in your global Jupyter, started through
 #     scripts/kernel.py (a build directory per kernel that outlives it);
 #   - trusts the course's own notebooks (notebooks/NN-*.ipynb), so JupyterLab shows their charts
@@ -57,11 +58,53 @@ if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 # --- The Rust kernel -----------------------------------------------------------------------
-if ! cargo install --list | grep -qx "evcxr_jupyter v$EVCXR_VERSION:"; then
-  step "Building evcxr_jupyter $EVCXR_VERSION, the Rust kernel (about 8 minutes on 2 cores; once per machine)"
+# evcxr_jupyter's published source, built against a patched copy of evcxr, the library it runs
+# on: scripts/evcxr/evcxr-replay.patch (its header says what it changes and what that saves).
+# Cargo fetches both crates from crates.io; the patch must apply cleanly; evcxr_jupyter's own
+# Cargo.lock is kept, with only evcxr's entry pointing at the patched copy. The build's version
+# carries the patch's hash (EVCXR_BUILD, scripts/common.sh): it is what `cargo install --list`
+# shows and what the kernel reports as its implementation_version, so the test harness can tell
+# that the kernel in use is this build, and a changed patch is built again.
+build_kernel() {
+  local build="${XDG_CACHE_HOME:-$HOME/.cache}/async-techniques-in-rust/evcxr-build"
+  local jupyter="$build/evcxr_jupyter-$EVCXR_VERSION" evcxr="$build/evcxr-$EVCXR_VERSION" name
+  rm -rf "$jupyter" "$evcxr" "$build/fetch"
+  mkdir -p "$build/fetch/src"
+  : > "$build/fetch/src/lib.rs"
+  printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nevcxr_jupyter = "=%s"\n[workspace]\n' \
+    "$EVCXR_VERSION" > "$build/fetch/Cargo.toml"
+  cargo fetch --quiet --manifest-path "$build/fetch/Cargo.toml" ||
+    die "cargo could not fetch evcxr_jupyter $EVCXR_VERSION from crates.io (its message is above)"
+  for name in evcxr_jupyter evcxr; do
+    local crate
+    crate="$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$name-$EVCXR_VERSION.crate" | head -n 1)"
+    [ -n "$crate" ] || die "cargo fetched no $name-$EVCXR_VERSION.crate"
+    tar -xzf "$crate" -C "$build"
+  done
+  if command -v patch >/dev/null; then
+    patch --quiet --forward --batch -p1 -d "$evcxr" < "$EVCXR_PATCH"
+  else
+    (cd "$evcxr" && git apply -p1 "$ROOT/$EVCXR_PATCH")
+  fi || die "$EVCXR_PATCH does not apply to evcxr $EVCXR_VERSION's published source"
+  # The build's version (its [package] table's first `version` line), and the patched evcxr.
+  awk -v from="version = \"$EVCXR_VERSION\"" -v to="version = \"$EVCXR_BUILD\"" \
+    '!done && $0 == from { $0 = to; done = 1 } { print }' "$jupyter/Cargo.toml" > "$jupyter/Cargo.toml.new"
+  mv "$jupyter/Cargo.toml.new" "$jupyter/Cargo.toml"
+  grep -qx "version = \"$EVCXR_BUILD\"" "$jupyter/Cargo.toml" || die "could not set the build's version"
+  printf '\n[patch.crates-io]\nevcxr = { path = "../evcxr-%s" }\n' "$EVCXR_VERSION" >> "$jupyter/Cargo.toml"
+  # Resolving writes only what the two edits change into the lock file (evcxr's source, the
+  # version); fetching for this machine alone downloads what the build needs and no more.
+  (cd "$jupyter" && cargo fetch --quiet --target "$(rustc -vV | sed -n 's/^host: //p')") ||
+    die "cargo could not fetch what the patched evcxr_jupyter needs (its message is above)"
+  # --force: it replaces an evcxr_jupyter installed from crates.io, which owns the same binary.
+  cargo install --locked --force --path "$jupyter" --target-dir "$build/target"
+  rm -rf "$build"
+}
+if ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_BUILD "; then
+  step "Building evcxr_jupyter $EVCXR_VERSION with the course's patch to evcxr, the Rust kernel (about 8 minutes on 2 cores; once per machine)"
   started=$SECONDS
-  cargo install --locked "evcxr_jupyter@$EVCXR_VERSION"
-  note "built in $((SECONDS - started)) s"
+  build_kernel
+  note "built in $((SECONDS - started)) s: evcxr_jupyter $EVCXR_BUILD"
 fi
 # The kernel spec starts evcxr through scripts/kernel.py, which gives each kernel a build
 # directory kept from one kernel to the next (target/kernels/slot-N): a kernel's first `:dep`
@@ -139,4 +182,4 @@ if [ "${1:-}" = "--warm" ]; then
   "$VENV/bin/python" scripts/notebooks.py warm || die "the warm-up failed (its output is above)"
   note "took $((SECONDS - started)) s"
 fi
-step "Set-up complete: Rust $rust_version, Python $py_version, evcxr_jupyter $EVCXR_VERSION"
+step "Set-up complete: Rust $rust_version, Python $py_version, evcxr_jupyter $EVCXR_BUILD"

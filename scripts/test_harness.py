@@ -129,6 +129,23 @@ def static_cases() -> tuple[int, int]:
     passed += ok
     failed += not ok
     print(f"   a chart and a table:               {'accepted' if ok else 'REFUSED: WRONG'}")
+    # The kernel's build: the course's patched evcxr_jupyter passes, crates.io's own does not.
+    class Kernel:
+        def __init__(self, version):
+            self.kc, self.version = self, version
+
+        def kernel_info(self):
+            return "request"
+
+        def wait_for_reply(self, request):
+            return {"content": {"implementation_version": self.version}}
+
+    for version, wanted in ((notebooks.course_kernel_build(), True), ("0.22.0", False)):
+        ok = (notebooks.kernel_build_problem(Kernel(version)) is None) == wanted
+        passed += ok
+        failed += not ok
+        verdict = ("accepted" if wanted else "refused") if ok else "WRONG"
+        print(f"   kernel build {version:<22} {verdict}")
     return passed, failed
 
 
