@@ -4,9 +4,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # or an existing one named by COURSE_VENV (Binder points it at the environment its Jupyter runs in).
 VENV="${COURSE_VENV:-$ROOT/.venv}"
 EVCXR_VERSION="0.22.0"      # the kernel; needs Rust >= MIN_RUST
-# The course's change to evcxr, and the version of the kernel built with it (scripts/setup.sh).
-EVCXR_PATCH="scripts/evcxr/evcxr-replay.patch"
-EVCXR_BUILD="$EVCXR_VERSION+course.$(sha256sum "$ROOT/$EVCXR_PATCH" | cut -c1-12)"
+# The course's changes to evcxr (applied in name order), and the version of the kernel built with
+# them (scripts/setup.sh): the first 12 hex digits of the SHA-256 of the files, concatenated.
+EVCXR_PATCHES="scripts/evcxr"
+EVCXR_BUILD="$EVCXR_VERSION+course.$(LC_ALL=C; cat "$ROOT/$EVCXR_PATCHES"/*.patch | sha256sum | cut -c1-12)"
 # The Rust version lives in one place, the workspace's Cargo.toml (`rust-version`).
 MIN_RUST="$(sed -n 's/^rust-version = "\([0-9.]*\)"/\1/p' "$ROOT/Cargo.toml")"
 [ -n "$MIN_RUST" ] || { echo "error: no rust-version in $ROOT/Cargo.toml" >&2; exit 1; }

@@ -391,15 +391,17 @@ def kernel_pid(client) -> int | None:
 
 def course_kernel_build() -> str:
     """The version scripts/setup.sh gives the kernel it builds (scripts/common.sh's EVCXR_BUILD):
-    evcxr_jupyter's version, then "+course." and the first 12 hex digits of the patch's SHA-256."""
+    evcxr_jupyter's version, then "+course." and the first 12 hex digits of the SHA-256 of the
+    patches to evcxr, concatenated in name order."""
     import hashlib
 
     common = (ROOT / "scripts" / "common.sh").read_text()
     version = re.search(r'^EVCXR_VERSION="([^"]+)"', common, re.M)
-    patch = re.search(r'^EVCXR_PATCH="([^"]+)"', common, re.M)
-    if not version or not patch:
-        raise SystemExit("scripts/common.sh names no EVCXR_VERSION or EVCXR_PATCH")
-    digest = hashlib.sha256((ROOT / patch.group(1)).read_bytes()).hexdigest()[:12]
+    patches = re.search(r'^EVCXR_PATCHES="([^"]+)"', common, re.M)
+    if not version or not patches:
+        raise SystemExit("scripts/common.sh names no EVCXR_VERSION or EVCXR_PATCHES")
+    files = sorted((ROOT / patches.group(1)).glob("*.patch"), key=lambda p: p.name.encode())
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:12]
     return f"{version.group(1)}+course.{digest}"
 
 
@@ -410,7 +412,7 @@ def kernel_build_problem(client) -> str | None:
     wanted = course_kernel_build()
     if found != wanted:
         return (f"the kernel is evcxr_jupyter {found}, not the course's build {wanted} "
-                "(scripts/evcxr/evcxr-replay.patch): run scripts/setup.sh")
+                "(scripts/evcxr/*.patch): run scripts/setup.sh")
     return None
 
 

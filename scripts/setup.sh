@@ -3,8 +3,8 @@
 #   - checks Rust (>= 1.95) and its rust-src component (evcxr's type inference reads it);
 #   - creates a project-local Python venv (.venv) with the pinned JupyterLab, nbclient and uvloop
 #     (binder/requirements.txt, the one list of them: Binder installs the same file);
-#   - builds evcxr_jupyter (the Rust kernel) from its published source with the course's change
-#     to evcxr (scripts/evcxr/evcxr-replay.patch), with `cargo install --locked`, unless that
+#   - builds evcxr_jupyter (the Rust kernel) from its published source with the course's changes
+#     to evcxr (scripts/evcxr/*.patch), with `cargo install --locked`, unless that
 #     exact build is already installed (about 8 minutes on 2 cores, once per machine);
 #   - registers the kernel inside .venv, never in your global Jupyter, started through
 #     scripts/kernel.py (a build directory per kernel that outlives it);
@@ -59,12 +59,12 @@ fi
 
 # --- The Rust kernel -----------------------------------------------------------------------
 # evcxr_jupyter's published source, built against a patched copy of evcxr, the library it runs
-# on: scripts/evcxr/evcxr-replay.patch (its header says what it changes and what that saves).
-# Cargo fetches both crates from crates.io; the patch must apply cleanly; evcxr_jupyter's own
+# on: scripts/evcxr/*.patch, in name order (each file's header says what it changes and what
+# that saves). Cargo fetches both crates from crates.io; every patch must apply cleanly; evcxr_jupyter's own
 # Cargo.lock is kept, with only evcxr's entry pointing at the patched copy. The build's version
-# carries the patch's hash (EVCXR_BUILD, scripts/common.sh): it is what `cargo install --list`
+# carries the patches' hash (EVCXR_BUILD, scripts/common.sh): it is what `cargo install --list`
 # shows and what the kernel reports as its implementation_version, so the test harness can tell
-# that the kernel in use is this build, and a changed patch is built again.
+# that the kernel in use is this build, and changed patches are built again.
 build_kernel() {
   local build="${XDG_CACHE_HOME:-$HOME/.cache}/async-techniques-in-rust/evcxr-build"
   local jupyter="$build/evcxr_jupyter-$EVCXR_VERSION" evcxr="$build/evcxr-$EVCXR_VERSION" name
@@ -81,11 +81,14 @@ build_kernel() {
     [ -n "$crate" ] || die "cargo fetched no $name-$EVCXR_VERSION.crate"
     tar -xzf "$crate" -C "$build"
   done
-  if command -v patch >/dev/null; then
-    patch --quiet --forward --batch -p1 -d "$evcxr" < "$EVCXR_PATCH"
-  else
-    (cd "$evcxr" && git apply -p1 "$ROOT/$EVCXR_PATCH")
-  fi || die "$EVCXR_PATCH does not apply to evcxr $EVCXR_VERSION's published source"
+  local change
+  for change in "$ROOT/$EVCXR_PATCHES"/*.patch; do
+    if command -v patch >/dev/null; then
+      patch --quiet --forward --batch -p1 -d "$evcxr" < "$change"
+    else
+      (cd "$evcxr" && git apply -p1 "$change")
+    fi || die "${change#"$ROOT"/} does not apply to evcxr $EVCXR_VERSION's published source"
+  done
   # The build's version (its [package] table's first `version` line), and the patched evcxr.
   awk -v from="version = \"$EVCXR_VERSION\"" -v to="version = \"$EVCXR_BUILD\"" \
     '!done && $0 == from { $0 = to; done = 1 } { print }' "$jupyter/Cargo.toml" > "$jupyter/Cargo.toml.new"
@@ -101,7 +104,7 @@ build_kernel() {
   rm -rf "$build"
 }
 if ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_BUILD "; then
-  step "Building evcxr_jupyter $EVCXR_VERSION with the course's patch to evcxr, the Rust kernel (about 8 minutes on 2 cores; once per machine)"
+  step "Building evcxr_jupyter $EVCXR_VERSION with the course's changes to evcxr, the Rust kernel (about 8 minutes on 2 cores; once per machine)"
   started=$SECONDS
   build_kernel
   note "built in $((SECONDS - started)) s: evcxr_jupyter $EVCXR_BUILD"
