@@ -34,7 +34,7 @@ pub fn spin_for(duration: Duration) -> u64 {
 /// How many steps of `work` last about `target` on one thread here. `work(n)` must do `n` steps
 /// of the same size; its result goes through [`black_box`], so the compiler cannot skip them.
 ///
-/// It times doubling counts, from 1,000 steps, until one run lasts at least a twentieth of
+/// It times doubling counts, from one step, until one run lasts at least a twentieth of
 /// `target` (at least 2 ms), then scales the fastest of three runs at that count. So a chapter's
 /// workload lasts about as long on a processor that runs its loop in a fifth of a nanosecond
 /// a step as on one that takes three nanoseconds, and calibrating costs about a third of
@@ -48,6 +48,9 @@ pub fn spin_for(duration: Duration) -> u64 {
 /// let start = Instant::now();
 /// add_up(steps);
 /// assert!(start.elapsed() > Duration::from_millis(2));
+/// // Slow steps (5 ms each, at least): a handful, found without overshooting.
+/// let slow = |n: u64| support::work::spin_for(Duration::from_millis(5 * n));
+/// assert!((1..=4).contains(&support::work::steps_lasting(Duration::from_millis(20), slow)?));
 /// assert!(support::work::steps_lasting(Duration::ZERO, add_up).is_err());
 /// assert!(support::work::steps_lasting(Duration::from_millis(20), |_n| 0).is_err());
 /// # Ok::<(), support::Error>(())
@@ -65,7 +68,7 @@ pub fn steps_lasting<T>(target: Duration, mut work: impl FnMut(u64) -> T) -> Res
         black_box(work(black_box(steps)));
         start.elapsed()
     };
-    let mut steps = 1_000u64;
+    let mut steps = 1u64;
     while timed(steps) < probe_time {
         if steps >= MOST_STEPS {
             return Err(Error::InvalidInput(format!(
