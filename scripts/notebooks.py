@@ -57,6 +57,7 @@ import pathlib
 import re
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -390,19 +391,15 @@ def kernel_pid(client) -> int | None:
 
 
 def course_kernel_build() -> str:
-    """The version scripts/setup.sh gives the kernel it builds (scripts/common.sh's EVCXR_BUILD):
-    evcxr_jupyter's version, then "+course." and the first 12 hex digits of the SHA-256 of the
-    patches to evcxr, concatenated in name order."""
-    import hashlib
-
-    common = (ROOT / "scripts" / "common.sh").read_text()
-    version = re.search(r'^EVCXR_VERSION="([^"]+)"', common, re.M)
-    patches = re.search(r'^EVCXR_PATCHES="([^"]+)"', common, re.M)
-    if not version or not patches:
-        raise SystemExit("scripts/common.sh names no EVCXR_VERSION or EVCXR_PATCHES")
-    files = sorted((ROOT / patches.group(1)).glob("*.patch"), key=lambda p: p.name.encode())
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:12]
-    return f"{version.group(1)}+course.{digest}"
+    """The version scripts/setup.sh gives the kernel it builds: EVCXR_BUILD, evcxr_jupyter's
+    version, then "+course." and a hash of the patches to evcxr. Asked of scripts/common.sh
+    itself, which computes it for set-up, so that the two can never disagree."""
+    common = ROOT / "scripts" / "common.sh"
+    result = subprocess.run(["bash", "-c", 'source "$1" && printf %s "$EVCXR_BUILD"', "bash",
+                             str(common)], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0 or "+course." not in result.stdout:
+        raise SystemExit(f"{common} gave no EVCXR_BUILD: {result.stderr.strip()}")
+    return result.stdout
 
 
 def kernel_build_problem(client) -> str | None:

@@ -60,11 +60,11 @@ fi
 # --- The Rust kernel -----------------------------------------------------------------------
 # evcxr_jupyter's published source, built against a patched copy of evcxr, the library it runs
 # on: scripts/evcxr/*.patch, in name order (each file's header says what it changes and what
-# that saves). Cargo fetches both crates from crates.io; every patch must apply cleanly; evcxr_jupyter's own
-# Cargo.lock is kept, with only evcxr's entry pointing at the patched copy. The build's version
-# carries the patches' hash (EVCXR_BUILD, scripts/common.sh): it is what `cargo install --list`
-# shows and what the kernel reports as its implementation_version, so the test harness can tell
-# that the kernel in use is this build, and changed patches are built again.
+# that saves). Cargo fetches both crates from crates.io; every patch must apply cleanly;
+# evcxr_jupyter's own Cargo.lock is kept, with only evcxr's entry pointing at the patched copy.
+# The build's version carries the patches' hash (EVCXR_BUILD, scripts/common.sh): it is what
+# `cargo install --list` shows and what the kernel reports as its implementation_version, so the
+# test harness can tell that the kernel in use is this build, and changed patches are built again.
 build_kernel() {
   local build="${XDG_CACHE_HOME:-$HOME/.cache}/async-techniques-in-rust/evcxr-build"
   local jupyter="$build/evcxr_jupyter-$EVCXR_VERSION" evcxr="$build/evcxr-$EVCXR_VERSION" name
